@@ -1,0 +1,8 @@
+using System.CommandLine;
+using Berth.Cli.Commands;
+
+var root = new RootCommand("Berth: an OCI registry and client")
+{
+    ServeCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,20 @@
+using System.Text.RegularExpressions;
+
+namespace Berth.Oci.Names;
+
+/// <summary>
+/// Repository names (distribution-spec "Pulling manifests", the &lt;name&gt; grammar).
+/// The grammar admits no "." or ".." segment and no empty segment, so a valid name can never leave
+/// the storage root when used to build a key.
+/// </summary>
+public static partial class RepositoryName
+{
+    /// <summary>Clients commonly cap host + name at 255 characters; we cap the name itself there.</summary>
+    public const int MaxLength = 255;
+
+    [GeneratedRegex(@"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$", RegexOptions.CultureInvariant)]
+    private static partial Regex Grammar();
+
+    public static bool IsValid(string? name) =>
+        !string.IsNullOrEmpty(name) && name.Length <= MaxLength && Grammar().IsMatch(name);
+}

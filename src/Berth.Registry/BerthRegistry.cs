@@ -1,0 +1,41 @@
+using Berth.Registry.Operations;
+using Berth.Storage;
+using Berth.Storage.Blobs;
+using Berth.Storage.Metadata;
+using Berth.Storage.Uploads;
+
+namespace Berth.Registry;
+
+/// <summary>
+/// The registry: its storage, opened from a data folder, and its operations grouped by area of the
+/// distribution spec. Every operation is plain C# returning a value or a spec error, callable without HTTP.
+/// </summary>
+public sealed class BerthRegistry : IDisposable
+{
+    private readonly SqliteMetadataStore _metadata;
+
+    private BerthRegistry(RegistryOptions options)
+    {
+        Options = options;
+        var directory = new DataDirectory(options.DataDirectory);
+        directory.EnsureCreated();
+        var blobStore = new FileSystemBlobStore(directory);
+        _metadata = new SqliteMetadataStore(directory.MetadataDatabase);
+        var uploadArea = new UploadArea(directory, blobStore);
+
+        Blobs = new BlobOperations(_metadata, blobStore);
+        Uploads = new UploadOperations(options, _metadata, uploadArea, blobStore);
+        Manifests = new ManifestOperations(options, _metadata);
+        Listings = new ListingOperations(options, _metadata);
+    }
+
+    public static BerthRegistry Open(RegistryOptions options) => new(options);
+
+    public RegistryOptions Options { get; }
+    public BlobOperations Blobs { get; }
+    public UploadOperations Uploads { get; }
+    public ManifestOperations Manifests { get; }
+    public ListingOperations Listings { get; }
+
+    public void Dispose() => _metadata.Dispose();
+}

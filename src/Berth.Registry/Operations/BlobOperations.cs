@@ -1,0 +1,53 @@
+using Berth.Oci.Digests;
+using Berth.Oci.Errors;
+using Berth.Oci.Preconditions;
+using Berth.Registry.Results;
+using Berth.Storage.Blobs;
+using Berth.Storage.Metadata;
+
+namespace Berth.Registry.Operations;
+
+/// <summary>A blob as the server should send it, with the precondition outcome already decided.</summary>
+public sealed record BlobRead(Digest Digest, BlobInfo Blob, PreconditionOutcome Outcome)
+{
+    public EntityTag EntityTag => EntityTag.ForDigest(Digest);
+}
+
+/// <summary>distribution-spec "Pulling blobs" (end-2), "Deleting blobs" (end-10).</summary>
+public sealed class BlobOperations
+{
+    private readonly IMetadataStore _metadata;
+    private readonly FileSystemBlobStore _blobs;
+
+    internal BlobOperations(IMetadataStore metadata, FileSystemBlobStore blobs)
+    {
+        _metadata = metadata;
+        _blobs = blobs;
+    }
+
+    public Result<BlobRead> Read(string name, string digestText, RequestPreconditions conditions)
+    {
+        if (Validate.Name(name) is { } nameError) return nameError;
+        if (Validate.Digest(digestText, out var digest) is { } digestError) return digestError;
+        // Visible only where pushed or mounted, although stored once for all repositories.
+        if (!_metadata.IsBlobLinked(name, digest) || _blobs.Find(digest) is not { } blob) return RegistryError.BlobUnknown(digestText);
+        var state = ResourceState.Present(EntityTag.ForDigest(digest), blob.StoredAt);
+        return new BlobRead(digest, blob, PreconditionEvaluator.Evaluate(conditions, state, isSafeMethod: true));
+    }
+
+    /// <summary>Unlinks the blob from the repository; the bytes go when garbage collection finds them unused.</summary>
+    public Result<Digest> Delete(string name, string digestText, RequestPreconditions conditions)
+    {
+        if (Validate.Name(name) is { } nameError) return nameError;
+        if (Validate.Digest(digestText, out var digest) is { } digestError) return digestError;
+        var outcome = _metadata.UnlinkBlob(name, digest, new WriteGuard { Preconditions = conditions });
+        return outcome.Status switch
+        {
+            WriteStatus.Done => digest,
+            WriteStatus.NotFound => RegistryError.BlobUnknown(digestText),
+            _ => RegistryError.PreconditionFailed(
+                $"The precondition did not hold for blob {digest}; nothing was deleted. Re-read the blob's ETag and retry.",
+                EntityTag.ForDigest(digest).ToString()),
+        };
+    }
+}

@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Text.Json;
+using Berth.Oci.Digests;
+using Berth.Oci.Errors;
+using Berth.Oci.Manifests;
+using Berth.Oci.Preconditions;
+using Berth.Registry.Results;
+using Berth.Storage.Metadata;
+
+namespace Berth.Registry.Operations;
+
+/// <summary>A page of names; <see cref="NextLast"/> is the "last" value of the next page, if any.</summary>
+public sealed record NameList(IReadOnlyList<string> Names, string? NextLast, int? PageSize);
+
+/// <summary>A referrers response body, serialised deterministically so its digest can be its ETag.</summary>
+public sealed record ReferrersPage(byte[] Body, Digest BodyDigest, bool FilterApplied, string? NextLast, PreconditionOutcome Outcome)
+{
+    public EntityTag EntityTag => EntityTag.ForDigest(BodyDigest);
+}
+
+/// <summary>Tags list (end-8), catalog, and referrers (end-12).</summary>
+public sealed class ListingOperations
+{
+    private readonly RegistryOptions _options;
+    private readonly IMetadataStore _metadata;
+
+    internal ListingOperations(RegistryOptions options, IMetadataStore metadata)
+    {
+        _options = options;
+        _metadata = metadata;
+    }
+
+    public Result<NameList> Tags(string name, string? n, string? last)
+    {
+        if (Validate.Name(name) is { } nameError) return nameError;
+        if (ParsePageSize(n) is not { } pageSize) return BadPageSize();
+        if (pageSize.Value == 0)
+        {
+            // n=0 asks for nothing: an empty list and no Link (distribution-spec end-8).
+            return _metadata.RepositoryExists(name) ? new NameList([], null, 0) : RegistryError.NameUnknown(name);
+        }
+        var page = _metadata.ListTags(name, last, pageSize.Value ?? int.MaxValue - 1);
+        if (page is null) return RegistryError.NameUnknown(name);
+        return ToList(page, pageSize.Value);
+    }
+
+    public Result<NameList> Catalog(string? n, string? last)
+    {
+        if (ParsePageSize(n) is not { } pageSize) return BadPageSize();
+        if (pageSize.Value == 0) return new NameList([], null, 0);
+        return ToList(_metadata.ListRepositories(last, pageSize.Value ?? int.MaxValue - 1), pageSize.Value);
+    }
+
+    /// <summary>
+    /// end-12: an image index of every manifest in the repository whose subject is the digest, even
+    /// when the subject itself was never pushed. Descriptors are ordered by digest so the body, and
+    /// therefore its ETag, depends only on the set of referrers.
+    /// </summary>
+    public Result<ReferrersPage> Referrers(string name, string digestText, string? artifactType, string? last, RequestPreconditions conditions)
+    {
+        if (Validate.Name(name) is { } nameError) return nameError;
+        if (Validate.Digest(digestText, out var subject) is { } digestError) return digestError;
+        IEnumerable<Descriptor> referrers = _metadata.ListReferrers(name, subject);
+        var filtered = !string.IsNullOrEmpty(artifactType);
+        if (filtered) referrers = referrers.Where(d => d.ArtifactType == artifactType);
+        if (!string.IsNullOrEmpty(last)) referrers = referrers.Where(d => string.CompareOrdinal(d.Digest, last) > 0);
+        var page = referrers.Take(_options.ReferrersPageSize + 1).ToList();
+        string? nextLast = null;
+        if (page.Count > _options.ReferrersPageSize)
+        {
+            page.RemoveAt(page.Count - 1);
+            nextLast = page[^1].Digest;
+        }
+        var body = JsonSerializer.SerializeToUtf8Bytes(new ReferrersIndex(page));
+        var bodyDigest = Digest.Compute(DigestAlgorithm.Sha256, body);
+        var outcome = PreconditionEvaluator.Evaluate(conditions, ResourceState.Present(EntityTag.ForDigest(bodyDigest)), isSafeMethod: true);
+        return new ReferrersPage(body, bodyDigest, filtered, nextLast, outcome);
+    }
+
+    private sealed record ReferrersIndex(IReadOnlyList<Descriptor> Manifests)
+    {
+        [System.Text.Json.Serialization.JsonPropertyName("schemaVersion")]
+        public int SchemaVersion => 2;
+
+        [System.Text.Json.Serialization.JsonPropertyName("mediaType")]
+        public string MediaType => MediaTypes.OciIndex;
+
+        [System.Text.Json.Serialization.JsonPropertyName("manifests")]
+        public IReadOnlyList<Descriptor> Manifests { get; } = Manifests;
+    }
+
+    private static NameList ToList(Page page, int? pageSize) =>
+        new(page.Items, page.HasMore && page.Items.Count > 0 ? page.Items[^1] : null, pageSize);
+
+    /// <summary>Null when n is malformed; a wrapper holding null when n is absent (no limit).</summary>
+    private StrongBox<int?>? ParsePageSize(string? n)
+    {
+        if (n is null) return new StrongBox<int?>(null);
+        if (!int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var size)) return null;
+        return new StrongBox<int?>(Math.Min(size, _options.MaxPageSize));
+    }
+
+    private static RegistryError BadPageSize() => RegistryError.Unsupported("n must be a non-negative integer");
+
+    private sealed class StrongBox<T>(T value)
+    {
+        public T Value { get; } = value;
+    }
+}

@@ -1,0 +1,190 @@
+using Berth.Oci.Digests;
+using Berth.Oci.Errors;
+using Berth.Oci.Manifests;
+using Berth.Oci.Names;
+using Berth.Oci.Preconditions;
+using Berth.Registry.Results;
+using Berth.Storage.Metadata;
+
+namespace Berth.Registry.Operations;
+
+/// <summary>
+/// distribution-spec "Pulling manifests" (end-3), "Pushing manifests" (end-7), "Deleting tags and
+/// manifests" (end-9), with RFC 9110 §13 preconditions evaluated atomically with every write.
+/// </summary>
+public sealed class ManifestOperations
+{
+    private readonly RegistryOptions _options;
+    private readonly IMetadataStore _metadata;
+
+    internal ManifestOperations(RegistryOptions options, IMetadataStore metadata)
+    {
+        _options = options;
+        _metadata = metadata;
+    }
+
+    public Result<ManifestRead> Read(string name, string reference, RequestPreconditions conditions)
+    {
+        if (Validate.Name(name) is { } nameError) return nameError;
+        if (!ManifestReference.TryParse(reference, out var parsed, out var looksLikeDigest))
+        {
+            return looksLikeDigest ? Validate.Digest(reference, out _)! : RegistryError.ManifestUnknown(Validate.Truncate(reference));
+        }
+        if (parsed.IsTag)
+        {
+            if (_metadata.ResolveTag(name, parsed.Tag!) is not { } tagged) return Unknown(name, reference);
+            var state = ResourceState.Present(EntityTag.ForDigest(tagged.Manifest.Digest), tagged.TagUpdatedAt);
+            return new ManifestRead(tagged.Manifest, true, tagged.TagUpdatedAt,
+                PreconditionEvaluator.Evaluate(conditions, state, isSafeMethod: true));
+        }
+        if (_metadata.GetManifest(name, parsed.Digest) is not { } manifest) return Unknown(name, reference);
+        return new ManifestRead(manifest, false, null,
+            PreconditionEvaluator.Evaluate(conditions, ResourceState.Present(EntityTag.ForDigest(parsed.Digest)), isSafeMethod: true));
+    }
+
+    public async Task<Result<ManifestWritten>> PutAsync(ManifestPut put, CancellationToken cancellationToken)
+    {
+        if (Validate.Name(put.Name) is { } nameError) return nameError;
+        if (!ManifestReference.TryParse(put.Reference, out var reference, out var looksLikeDigest))
+        {
+            return looksLikeDigest
+                ? Validate.Digest(put.Reference, out _)!
+                : RegistryError.ManifestInvalid($"invalid tag '{Validate.Truncate(put.Reference)}'");
+        }
+        if (put.QueryTags.Count > 0)
+        {
+            if (reference.IsTag) return RegistryError.Unsupported("tag query parameters are only accepted on a push by digest");
+            foreach (var tag in put.QueryTags)
+            {
+                if (!TagName.IsValid(tag)) return RegistryError.ManifestInvalid($"invalid tag '{Validate.Truncate(tag)}'");
+            }
+            // A precondition on a multi-tag push would be evaluated against the digest, which looks like
+            // tag protection while protecting nothing.
+            if (put.Preconditions.AppliesToWrites)
+            {
+                return RegistryError.Unsupported(
+                    "conditional requests are not supported with tag query parameters; push by digest, then PUT each tag with its own If-Match or If-None-Match");
+            }
+        }
+        var tags = reference.IsTag ? [reference.Tag!] : put.QueryTags.Distinct(StringComparer.Ordinal).ToList();
+
+        if (put.ContentLength > ManifestParser.MaxManifestBytes) return TooLarge();
+        var guard = GuardFor(put.Name, tags, put.Preconditions);
+
+        // Fast check before reading the body: a stale If-Match is answered 412 even for an invalid body.
+        if (FastCheck(put.Name, reference, guard) is { } early) return early;
+
+        var body = await ReadLimitedAsync(put.Body, ManifestParser.MaxManifestBytes, cancellationToken);
+        if (body is null) return TooLarge();
+
+        var digest = reference.IsTag ? Digest.Compute(DigestAlgorithm.Sha256, body) : Digest.Compute(reference.Digest.Algorithm, body);
+        if (!reference.IsTag && digest != reference.Digest)
+        {
+            return RegistryError.DigestInvalid($"manifest content has digest {digest}, not {reference.Digest}");
+        }
+        var parsed = ManifestParser.Parse(body, put.ContentType, out var invalid);
+        if (parsed is null) return invalid!;
+
+        var outcome = _metadata.PutManifest(new ManifestToStore
+        {
+            Repository = put.Name,
+            Digest = digest,
+            MediaType = parsed.MediaType,
+            Content = body,
+            Parsed = parsed,
+            Tags = tags,
+            Actor = put.Actor,
+        }, guard);
+        if (outcome.Status != WriteStatus.Done) return Refusal(outcome, reference.IsTag ? reference.Tag! : digest.ToString());
+        return new ManifestWritten(digest, parsed.Subject, tags);
+    }
+
+    /// <summary>end-9: by tag removes only the tag; by digest removes the manifest and every tag on it.</summary>
+    public Result<ManifestReference> Delete(string name, string reference, RequestPreconditions conditions, string? actor)
+    {
+        if (Validate.Name(name) is { } nameError) return nameError;
+        if (!ManifestReference.TryParse(reference, out var parsed, out var looksLikeDigest))
+        {
+            return looksLikeDigest ? Validate.Digest(reference, out _)! : RegistryError.ManifestUnknown(Validate.Truncate(reference));
+        }
+        var outcome = parsed.IsTag
+            ? _metadata.DeleteTag(name, parsed.Tag!, GuardFor(name, [parsed.Tag!], conditions), actor)
+            : _metadata.DeleteManifest(name, parsed.Digest, GuardFor(name, null, conditions), actor);
+        if (outcome.Status == WriteStatus.NotFound) return Unknown(name, reference);
+        if (outcome.Status != WriteStatus.Done) return Refusal(outcome, reference);
+        return parsed;
+    }
+
+    public IReadOnlyList<TagMove> History(string name, string tag, int limit) => _metadata.TagHistory(name, tag, limit);
+
+    private RegistryError? FastCheck(string name, ManifestReference reference, WriteGuard guard)
+    {
+        if (!guard.Preconditions.AppliesToWrites && !guard.ImmutableTags && !guard.RequirePreconditions) return null;
+        if (reference.IsTag)
+        {
+            var tagged = _metadata.ResolveTag(name, reference.Tag!);
+            var state = tagged is null
+                ? ResourceState.Missing
+                : ResourceState.Present(EntityTag.ForDigest(tagged.Manifest.Digest), tagged.TagUpdatedAt);
+            var verdict = guard.Check(state, targetIsTag: true);
+            return verdict == GuardVerdict.Allow ? null : Refusal(WriteOutcome.From(verdict, tagged?.Manifest.Digest), reference.Tag!);
+        }
+        var exists = _metadata.GetManifest(name, reference.Digest) is not null;
+        var digestVerdict = guard.Check(exists ? ResourceState.Present(EntityTag.ForDigest(reference.Digest)) : ResourceState.Missing, targetIsTag: false);
+        return digestVerdict == GuardVerdict.Allow ? null : Refusal(WriteOutcome.From(digestVerdict, exists ? reference.Digest : null), reference.ToString());
+    }
+
+    private WriteGuard GuardFor(string name, IReadOnlyList<string>? tags, RequestPreconditions conditions)
+    {
+        var require = false;
+        var immutable = false;
+        foreach (var policy in _options.Policies)
+        {
+            var applies = tags is null || tags.Count == 0
+                ? policy.Matches(name, null)
+                : tags.Any(tag => policy.Matches(name, tag));
+            if (!applies) continue;
+            require |= policy.RequirePreconditions;
+            immutable |= policy.ImmutableTags;
+        }
+        return new WriteGuard { Preconditions = conditions, RequirePreconditions = require, ImmutableTags = immutable };
+    }
+
+    private RegistryError Unknown(string name, string reference) =>
+        _metadata.RepositoryExists(name) ? RegistryError.ManifestUnknown(Validate.Truncate(reference)) : RegistryError.NameUnknown(name);
+
+    private static RegistryError TooLarge() =>
+        RegistryError.TooLarge($"manifest exceeds the {ManifestParser.MaxManifestBytes / (1024 * 1024)} MiB limit");
+
+    private static RegistryError Refusal(WriteOutcome outcome, string target)
+    {
+        var current = outcome.Current is { } digest ? EntityTag.ForDigest(digest).ToString() : null;
+        var hint = current is null ? $"'{target}' does not currently exist." : $"'{target}' currently has ETag {current}.";
+        return outcome.Status switch
+        {
+            WriteStatus.MissingReference => RegistryError.ManifestBlobUnknown(outcome.MissingReference.ToString()!),
+            WriteStatus.PreconditionRequired => RegistryError.PreconditionRequired(
+                $"This repository requires conditional writes for '{target}'. {hint} Retry with If-Match: {current ?? "\"<digest>\""} " +
+                "to replace exactly that version, or If-None-Match: * to create a tag that must not exist yet.", current),
+            WriteStatus.ImmutableTag => new RegistryError(403, ErrorCode.Denied,
+                $"'{target}' is an immutable tag: once created it cannot be moved or deleted. {hint} Push under a new tag instead."),
+            _ => RegistryError.PreconditionFailed(
+                $"Precondition failed: {hint} Nothing was changed. Re-read the manifest (GET with Cache-Control: no-cache), " +
+                "re-apply your change and retry with If-Match set to the new ETag.", current),
+        };
+    }
+
+    /// <summary>Reads at most <paramref name="limit"/> bytes; null when the body is longer.</summary>
+    private static async Task<byte[]?> ReadLimitedAsync(Stream body, int limit, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > limit) return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+}

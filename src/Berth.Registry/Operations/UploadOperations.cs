@@ -1,0 +1,182 @@
+using Berth.Oci.Digests;
+using Berth.Oci.Errors;
+using Berth.Oci.Ranges;
+using Berth.Registry.Results;
+using Berth.Storage.Blobs;
+using Berth.Storage.Metadata;
+using Berth.Storage.Uploads;
+
+namespace Berth.Registry.Operations;
+
+/// <summary>An upload session and how many bytes it holds.</summary>
+public sealed record UploadProgress(UploadSession Session, long Length);
+
+/// <summary>The result of a POST to the uploads endpoint: a finished blob (mount or monolithic) or a session.</summary>
+public sealed record UploadStart(Digest? Blob, UploadProgress? Session);
+
+/// <summary>
+/// distribution-spec "Pushing blobs": POST/PATCH/PUT uploads (end-4a/4b/4c, end-5, end-6), status
+/// (end-13), cancel (end-14) and cross-repository mount (end-11).
+/// </summary>
+public sealed class UploadOperations
+{
+    private readonly RegistryOptions _options;
+    private readonly IMetadataStore _metadata;
+    private readonly UploadArea _area;
+    private readonly FileSystemBlobStore _blobs;
+
+    internal UploadOperations(RegistryOptions options, IMetadataStore metadata, UploadArea area, FileSystemBlobStore blobs)
+    {
+        _options = options;
+        _metadata = metadata;
+        _area = area;
+        _blobs = blobs;
+    }
+
+    /// <summary>Opens a session. <paramref name="digestAlgorithm"/> is the "digest-algorithm" query parameter.</summary>
+    public Result<UploadProgress> Start(string name, string? digestAlgorithm)
+    {
+        if (Validate.Name(name) is { } nameError) return nameError;
+        var algorithm = DigestAlgorithm.Sha256;
+        if (digestAlgorithm is not null)
+        {
+            algorithm = DigestAlgorithm.FromName(digestAlgorithm)!;
+            if (algorithm is null) return RegistryError.DigestInvalid($"unsupported digest-algorithm '{Validate.Truncate(digestAlgorithm)}'");
+        }
+        var now = DateTimeOffset.UtcNow;
+        var session = new UploadSession(UploadArea.NewId(), name, algorithm, now, now);
+        _area.Create(session.Id);
+        _metadata.CreateUpload(session);
+        return new UploadProgress(session, 0);
+    }
+
+    /// <summary>A single POST carrying the whole blob and its digest (end-4b).</summary>
+    public async Task<Result<Digest>> PushMonolithicAsync(string name, string digestText, Stream body, CancellationToken cancellationToken)
+    {
+        if (Validate.Name(name) is { } nameError) return nameError;
+        if (Validate.Digest(digestText, out var digest) is { } digestError) return digestError;
+        var started = Start(name, digest.Algorithm.Name);
+        if (!started.IsSuccess) return started.Error;
+        var id = started.Value.Session.Id;
+        var result = await CompleteAsync(name, id, digestText, body, cancellationToken);
+        if (!result.IsSuccess) Cancel(name, id);
+        return result;
+    }
+
+    /// <summary>
+    /// end-11: links a blob stored for another repository. Without "from", any repository holding the
+    /// blob will do. Null means the blob is not mountable and the caller falls back to a new session.
+    /// </summary>
+    public Result<Digest?> Mount(string name, string digestText, string? from)
+    {
+        if (Validate.Name(name) is { } nameError) return nameError;
+        if (Validate.Digest(digestText, out var digest) is { } digestError) return digestError;
+        if (_blobs.Find(digest) is null) return (Digest?)null;
+        var mountable = from is not null
+            ? Oci.Names.RepositoryName.IsValid(from) && _metadata.IsBlobLinked(from, digest)
+            : _metadata.IsBlobLinked(name, digest) || _metadata.FindRepositoryWithBlob(digest, name) is not null;
+        if (!mountable) return (Digest?)null;
+        _metadata.LinkBlob(name, digest);
+        return (Digest?)digest;
+    }
+
+    public Result<UploadProgress> Status(string name, string id)
+    {
+        if (Validate.Name(name) is { } nameError) return nameError;
+        if (Find(name, id) is not { } session) return RegistryError.BlobUploadUnknown();
+        var length = _area.LengthOf(id);
+        if (length < 0) return RegistryError.BlobUploadUnknown();
+        return new UploadProgress(session, length);
+    }
+
+    /// <summary>
+    /// end-5/end-6 PATCH: appends a chunk. With Content-Range the chunk must start where the upload
+    /// ends (416 otherwise); without it the body is streamed onto the end, as docker and containerd do.
+    /// </summary>
+    public async Task<Result<UploadProgress>> AppendAsync(string name, string id, Stream body, string? contentRange, long? contentLength,
+        CancellationToken cancellationToken)
+    {
+        if (Validate.Name(name) is { } nameError) return nameError;
+        if (Find(name, id) is not { } session) return RegistryError.BlobUploadUnknown();
+        long? expectedOffset = null;
+        if (!string.IsNullOrWhiteSpace(contentRange))
+        {
+            if (!ChunkRange.TryParse(contentRange, out var range)) return RangeNotSatisfiable(id, "Content-Range must be '<start>-<end>'");
+            if (contentLength is { } length && length != range.Length)
+            {
+                return RangeNotSatisfiable(id, "Content-Range does not agree with Content-Length");
+            }
+            expectedOffset = range.First;
+        }
+        var appended = await _area.AppendAsync(id, session.Algorithm, body, expectedOffset, _options.MaxBlobBytes, cancellationToken);
+        _metadata.TouchUpload(id, DateTimeOffset.UtcNow);
+        return appended.Status switch
+        {
+            AppendStatus.OffsetMismatch => RangeNotSatisfiable(id, $"chunk must start at offset {appended.Length}"),
+            AppendStatus.TooLarge => RegistryError.TooLarge($"blob exceeds the registry's limit of {_options.MaxBlobBytes} bytes"),
+            _ => new UploadProgress(session, appended.Length),
+        };
+    }
+
+    /// <summary>end-6 closing PUT: appends an optional last chunk, then verifies the digest and stores the blob.</summary>
+    public async Task<Result<Digest>> CompleteAsync(string name, string id, string? digestText, Stream? lastChunk,
+        CancellationToken cancellationToken, string? contentRange = null, long? contentLength = null)
+    {
+        if (Validate.Name(name) is { } nameError) return nameError;
+        if (Find(name, id) is null) return RegistryError.BlobUploadUnknown();
+        if (digestText is null) return RegistryError.DigestInvalid("the digest query parameter is required to complete an upload");
+        if (Validate.Digest(digestText, out var digest) is { } digestError) return digestError;
+        if (lastChunk is not null)
+        {
+            // The last chunk obeys the same ordering rule as a PATCH: out of order is 416 and the session stays open.
+            var appended = await AppendAsync(name, id, lastChunk, contentRange, contentLength, cancellationToken);
+            if (!appended.IsSuccess) return appended.Error;
+        }
+        if (Find(name, id) is not { } session) return RegistryError.BlobUploadUnknown();
+        var completed = await _area.CompleteAsync(id, session.Algorithm, digest, cancellationToken);
+        if (!completed.Matched)
+        {
+            return RegistryError.DigestInvalid($"uploaded content has digest {completed.Actual}, not {digest}");
+        }
+        _metadata.LinkBlob(name, digest);
+        _metadata.DeleteUpload(id);
+        return digest;
+    }
+
+    public Result<string> Cancel(string name, string id)
+    {
+        if (Validate.Name(name) is { } nameError) return nameError;
+        if (Find(name, id) is null) return RegistryError.BlobUploadUnknown();
+        _metadata.DeleteUpload(id);
+        _area.Delete(id);
+        return id;
+    }
+
+    /// <summary>Removes sessions idle for longer than the configured expiry, with their data.</summary>
+    public int ExpireIdle()
+    {
+        var expired = _metadata.ExpiredUploads(DateTimeOffset.UtcNow - _options.UploadIdleExpiry);
+        foreach (var id in expired)
+        {
+            _metadata.DeleteUpload(id);
+            _area.Delete(id);
+        }
+        return expired.Count;
+    }
+
+    private UploadSession? Find(string name, string id)
+    {
+        if (!UploadArea.IsValidId(id)) return null;
+        var session = _metadata.GetUpload(id);
+        return session is not null && session.Repository == name ? session : null;
+    }
+
+    private RegistryError RangeNotSatisfiable(string id, string why)
+    {
+        var length = Math.Max(0, _area.LengthOf(id));
+        return new RegistryError(416, ErrorCode.BlobUploadInvalid, why)
+        {
+            Headers = new Dictionary<string, string> { ["Range"] = $"0-{Math.Max(0, length - 1)}" },
+        };
+    }
+}

@@ -1,0 +1,23 @@
+using Berth.Registry.Policies;
+
+namespace Berth.Registry;
+
+public sealed record RegistryOptions
+{
+    /// <summary>The data folder: blobs, uploads and the metadata database.</summary>
+    public string DataDirectory { get; init; } = "berth-data";
+
+    /// <summary>Upload sessions idle longer than this are removed, with their data.</summary>
+    public TimeSpan UploadIdleExpiry { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>Largest accepted blob upload; null for no limit beyond the disk.</summary>
+    public long? MaxBlobBytes { get; init; }
+
+    /// <summary>Referrers per response page; longer lists are paginated with Link.</summary>
+    public int ReferrersPageSize { get; init; } = 1000;
+
+    /// <summary>Largest page of tags or repositories a client may ask for with n.</summary>
+    public int MaxPageSize { get; init; } = 100_000;
+
+    public IReadOnlyList<RepositoryPolicy> Policies { get; init; } = [];
+}

@@ -1,0 +1,79 @@
+using Berth.Oci.Api;
+using Berth.Oci.Errors;
+using Berth.Registry;
+using Berth.Server.Responses;
+using Microsoft.AspNetCore.Http;
+
+namespace Berth.Server.Endpoints;
+
+/// <summary>
+/// The terminal handler for everything under /v2/. It recognises the route, then hands the request to
+/// one method per endpoint (split into files by area of the spec), each of which parses what it
+/// needs, calls one registry operation and writes the response.
+/// </summary>
+public sealed partial class RegistryEndpoint
+{
+    private readonly BerthRegistry _registry;
+
+    public RegistryEndpoint(BerthRegistry registry) => _registry = registry;
+
+    public Task HandleAsync(HttpContext context)
+    {
+        // Mounted at /v2, so Path is what follows it: "", "/" or "/<name>/…".
+        var path = context.Request.Path.Value ?? "";
+        var rest = path.Length <= 1 ? "" : path[1..];
+        if (!RegistryPath.TryParse(rest, out var route, out var nameIsValid))
+        {
+            return ErrorResponse.WriteAsync(context, new RegistryError(404, ErrorCode.Unsupported, "no such endpoint"));
+        }
+        if (!nameIsValid)
+        {
+            return ErrorResponse.WriteAsync(context, RegistryError.NameInvalid("invalid repository name"));
+        }
+        var method = context.Request.Method;
+        return (route!.Kind, method) switch
+        {
+            (RouteKind.Base, "GET" or "HEAD") => WriteJsonAsync(context, 200, "{}"u8.ToArray()),
+            (RouteKind.Catalog, "GET" or "HEAD") => CatalogAsync(context),
+            (RouteKind.Manifest, "GET" or "HEAD") => GetManifestAsync(context, route),
+            (RouteKind.Manifest, "PUT") => PutManifestAsync(context, route),
+            (RouteKind.Manifest, "DELETE") => DeleteManifestAsync(context, route),
+            (RouteKind.Blob, "GET" or "HEAD") => GetBlobAsync(context, route),
+            (RouteKind.Blob, "DELETE") => DeleteBlobAsync(context, route),
+            (RouteKind.UploadStart, "POST") => StartUploadAsync(context, route),
+            (RouteKind.Upload, "GET" or "HEAD") => UploadStatusAsync(context, route),
+            (RouteKind.Upload, "PATCH") => AppendChunkAsync(context, route),
+            (RouteKind.Upload, "PUT") => CompleteUploadAsync(context, route),
+            (RouteKind.Upload, "DELETE") => CancelUploadAsync(context, route),
+            (RouteKind.TagsList, "GET" or "HEAD") => ListTagsAsync(context, route),
+            (RouteKind.Referrers, "GET" or "HEAD") => ReferrersAsync(context, route),
+            (RouteKind.TagHistory, "GET" or "HEAD") => TagHistoryAsync(context, route),
+            _ => MethodNotAllowedAsync(context, route.Kind),
+        };
+    }
+
+    private static Task MethodNotAllowedAsync(HttpContext context, RouteKind kind)
+    {
+        context.Response.Headers.Allow = kind switch
+        {
+            RouteKind.Manifest => "GET, HEAD, PUT, DELETE",
+            RouteKind.Blob => "GET, HEAD, DELETE",
+            RouteKind.UploadStart => "POST",
+            RouteKind.Upload => "GET, HEAD, PATCH, PUT, DELETE",
+            _ => "GET, HEAD",
+        };
+        return ErrorResponse.WriteAsync(context, RegistryError.Unsupported($"method {context.Request.Method} is not allowed here", 405));
+    }
+
+    private static Task WriteJsonAsync(HttpContext context, int status, byte[] body, string contentType = "application/json")
+    {
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = contentType;
+        response.ContentLength = body.Length;
+        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(body).AsTask();
+    }
+
+    private static string? Actor(HttpContext context) =>
+        context.User.Identity?.Name ?? context.Connection.RemoteIpAddress?.ToString();
+}

@@ -1,0 +1,20 @@
+using Berth.Registry;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.Server.Hosting;
+
+public sealed record ServerOptions
+{
+    /// <summary>HOST:PORT to listen on; port 0 picks a free port (tests).</summary>
+    public string Listen { get; init; } = "127.0.0.1:5000";
+
+    public RegistryOptions Registry { get; init; } = new();
+
+    /// <summary>Send "OCI-Distribution-RFC7232: yes": Berth's promise that preconditions are honoured.</summary>
+    public bool AnnounceConditionalRequests { get; init; } = true;
+
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>How often expired upload sessions are swept.</summary>
+    public TimeSpan UploadSweepInterval { get; init; } = TimeSpan.FromMinutes(10);
+}

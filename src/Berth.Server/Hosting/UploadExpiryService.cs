@@ -1,0 +1,46 @@
+using Berth.Registry;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.Server.Hosting;
+
+/// <summary>Removes upload sessions (and their data) that have been idle longer than the configured expiry.</summary>
+internal sealed partial class UploadExpiryService(BerthRegistry registry, ServerOptions options, ILogger<UploadExpiryService> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.UploadSweepInterval);
+        do
+        {
+            try
+            {
+                var removed = registry.Uploads.ExpireIdle();
+                if (removed > 0) LogExpired(logger, removed);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogFailed(logger, e);
+            }
+        }
+        while (await NextTickAsync(timer, stoppingToken));
+    }
+
+    private static async Task<bool> NextTickAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Removed {Count} expired upload session(s)")]
+    private static partial void LogExpired(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Upload expiry sweep failed")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}

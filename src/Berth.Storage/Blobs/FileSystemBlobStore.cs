@@ -1,0 +1,69 @@
+using Berth.Oci.Digests;
+
+namespace Berth.Storage.Blobs;
+
+/// <summary>
+/// Content-addressed blob files: blobs/&lt;algorithm&gt;/&lt;first two hex&gt;/&lt;hex&gt;. A file only appears
+/// under its digest by an atomic rename after it was fully written, verified and fsynced, so a reader
+/// never sees a partial blob, even after a crash. Blobs are stored once and shared by all repositories;
+/// which repository may see a blob is metadata.
+/// </summary>
+public sealed class FileSystemBlobStore
+{
+    private readonly DataDirectory _directory;
+
+    public FileSystemBlobStore(DataDirectory directory) => _directory = directory;
+
+    public string PathOf(Digest digest) =>
+        Path.Combine(_directory.Blobs, digest.Algorithm.Name, digest.Encoded[..2], digest.Encoded);
+
+    public BlobInfo? Find(Digest digest)
+    {
+        var info = new FileInfo(PathOf(digest));
+        return info.Exists ? new BlobInfo(info.FullName, info.Length, info.LastWriteTimeUtc) : null;
+    }
+
+    /// <summary>
+    /// Moves a verified, fsynced file into place under its digest. If the blob already exists, the new
+    /// copy is discarded: identical digest means identical content.
+    /// </summary>
+    public void Commit(string verifiedFile, Digest digest)
+    {
+        var target = PathOf(digest);
+        var folder = Path.GetDirectoryName(target)!;
+        Directory.CreateDirectory(folder);
+        try
+        {
+            File.Move(verifiedFile, target, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(target))
+        {
+            File.Delete(verifiedFile);
+            return;
+        }
+        // The rename is durable only once the directory entry is on disk.
+        DirectorySync.Flush(folder);
+    }
+
+    /// <summary>Removes a blob file. Only garbage collection calls this, never a client request.</summary>
+    public bool Remove(Digest digest)
+    {
+        var path = PathOf(digest);
+        if (!File.Exists(path)) return false;
+        File.Delete(path);
+        return true;
+    }
+
+    /// <summary>Every digest stored on disk, for garbage collection and integrity checks.</summary>
+    public IEnumerable<Digest> EnumerateAll()
+    {
+        foreach (var algorithmFolder in Directory.EnumerateDirectories(_directory.Blobs))
+        {
+            var algorithm = Path.GetFileName(algorithmFolder);
+            foreach (var file in Directory.EnumerateFiles(algorithmFolder, "*", SearchOption.AllDirectories))
+            {
+                if (Digest.TryParse($"{algorithm}:{Path.GetFileName(file)}", out var digest)) yield return digest;
+            }
+        }
+    }
+}

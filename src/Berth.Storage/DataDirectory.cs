@@ -1,0 +1,32 @@
+namespace Berth.Storage;
+
+/// <summary>
+/// The layout of a Berth data folder. Every path the storage layer touches is built here from a
+/// validated digest or a server-generated id, never from raw client input, so nothing escapes the root.
+/// </summary>
+public sealed class DataDirectory
+{
+    public DataDirectory(string root)
+    {
+        Root = Path.GetFullPath(root);
+        Blobs = Path.Combine(Root, "blobs");
+        Uploads = Path.Combine(Root, "uploads");
+        Temporary = Path.Combine(Root, "tmp");
+        MetadataDatabase = Path.Combine(Root, "metadata.db");
+    }
+
+    public string Root { get; }
+    public string Blobs { get; }
+    public string Uploads { get; }
+    public string Temporary { get; }
+    public string MetadataDatabase { get; }
+
+    /// <summary>Creates the folder tree on first start; the embedded default needs no set-up.</summary>
+    public void EnsureCreated()
+    {
+        Directory.CreateDirectory(Root);
+        Directory.CreateDirectory(Blobs);
+        Directory.CreateDirectory(Uploads);
+        Directory.CreateDirectory(Temporary);
+    }
+}

@@ -1,0 +1,44 @@
+using Berth.Oci.Digests;
+using Berth.Oci.Manifests;
+
+namespace Berth.Storage.Metadata;
+
+/// <summary>
+/// Repositories, manifests, tags, referrers, blob links, upload sessions and tag history. Shaped so a
+/// networked database can replace the embedded one: every write that has a condition takes it as a
+/// <see cref="WriteGuard"/> and checks it in the same transaction, and no operation relies on state
+/// held in this process.
+/// </summary>
+public interface IMetadataStore
+{
+    bool RepositoryExists(string repository);
+
+    Page ListRepositories(string? last, int limit);
+
+    // Blobs visible in a repository.
+    bool IsBlobLinked(string repository, Digest digest);
+    void LinkBlob(string repository, Digest digest);
+    /// <summary>A repository (other than <paramref name="except"/>) where the blob is linked, for mounts without "from".</summary>
+    string? FindRepositoryWithBlob(Digest digest, string except);
+    WriteOutcome UnlinkBlob(string repository, Digest digest, WriteGuard guard);
+
+    // Manifests and tags.
+    StoredManifest? GetManifest(string repository, Digest digest);
+    TaggedManifest? ResolveTag(string repository, string tag);
+    WriteOutcome PutManifest(ManifestToStore manifest, WriteGuard guard);
+    WriteOutcome DeleteTag(string repository, string tag, WriteGuard guard, string? actor);
+    WriteOutcome DeleteManifest(string repository, Digest digest, WriteGuard guard, string? actor);
+    /// <summary>Tags in ASCIIbetical order after <paramref name="last"/>; null when the repository is unknown.</summary>
+    Page? ListTags(string repository, string? last, int limit);
+    IReadOnlyList<TagMove> TagHistory(string repository, string tag, int limit);
+
+    /// <summary>Manifests in the repository whose subject is <paramref name="subject"/>, ordered by digest.</summary>
+    IReadOnlyList<Descriptor> ListReferrers(string repository, Digest subject);
+
+    // Upload sessions.
+    void CreateUpload(UploadSession session);
+    UploadSession? GetUpload(string id);
+    void TouchUpload(string id, DateTimeOffset at);
+    void DeleteUpload(string id);
+    IReadOnlyList<string> ExpiredUploads(DateTimeOffset idleSince);
+}

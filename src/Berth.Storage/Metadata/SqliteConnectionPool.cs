@@ -1,0 +1,48 @@
+using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
+
+namespace Berth.Storage.Metadata;
+
+/// <summary>
+/// Open connections with Berth's per-connection settings already applied, so a request pays for
+/// neither an open nor the pragmas.
+/// </summary>
+internal sealed class SqliteConnectionPool : IDisposable
+{
+    private readonly string _connectionString;
+    private readonly ConcurrentBag<SqliteConnection> _idle = [];
+
+    public SqliteConnectionPool(string databasePath)
+    {
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = databasePath,
+            Pooling = false,
+            // Also bounds how long a writer waits for another process's transaction.
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public SqliteConnection Rent()
+    {
+        if (_idle.TryTake(out var connection)) return connection;
+        connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        // WAL lets readers run beside the single writer; FULL makes every acknowledged commit durable.
+        command.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON;";
+        command.ExecuteNonQuery();
+        return connection;
+    }
+
+    public void Return(SqliteConnection connection)
+    {
+        if (connection.State == System.Data.ConnectionState.Open && _idle.Count < 64) _idle.Add(connection);
+        else connection.Dispose();
+    }
+
+    public void Dispose()
+    {
+        while (_idle.TryTake(out var connection)) connection.Dispose();
+    }
+}

@@ -1,0 +1,39 @@
+using Berth.Oci.Digests;
+using Berth.Oci.Preconditions;
+
+namespace Berth.Storage.Metadata;
+
+public sealed partial class SqliteMetadataStore
+{
+    public bool IsBlobLinked(string repository, Digest digest) => Read(c =>
+        Scalar(c, null, """
+            SELECT 1 FROM repository_blobs b JOIN repositories r ON r.id = b.repository_id
+            WHERE r.name = $name AND b.digest = $digest
+            """, ("$name", repository), ("$digest", digest.ToString())) is not null);
+
+    public void LinkBlob(string repository, Digest digest) => Write<int>((c, t) =>
+    {
+        var id = EnsureRepository(c, t, repository);
+        Execute(c, t, "INSERT OR IGNORE INTO repository_blobs (repository_id, digest, linked_at) VALUES ($id, $digest, $now)",
+            ("$id", id), ("$digest", digest.ToString()), ("$now", Now()));
+        return (0, true);
+    });
+
+    public string? FindRepositoryWithBlob(Digest digest, string except) => Read(c =>
+        (string?)Scalar(c, null, """
+            SELECT r.name FROM repository_blobs b JOIN repositories r ON r.id = b.repository_id
+            WHERE b.digest = $digest AND r.name <> $except LIMIT 1
+            """, ("$digest", digest.ToString()), ("$except", except)));
+
+    public WriteOutcome UnlinkBlob(string repository, Digest digest, WriteGuard guard) => Write((c, t) =>
+    {
+        var id = RepositoryId(c, t, repository);
+        var linked = id is not null && Scalar(c, t, "SELECT 1 FROM repository_blobs WHERE repository_id = $id AND digest = $digest",
+            ("$id", id), ("$digest", digest.ToString())) is not null;
+        if (!linked) return (new WriteOutcome(WriteStatus.NotFound), false);
+        var verdict = guard.Check(ResourceState.Present(EntityTag.ForDigest(digest)), targetIsTag: false);
+        if (verdict != GuardVerdict.Allow) return (WriteOutcome.From(verdict, digest), false);
+        Execute(c, t, "DELETE FROM repository_blobs WHERE repository_id = $id AND digest = $digest", ("$id", id), ("$digest", digest.ToString()));
+        return (WriteOutcome.Done, true);
+    });
+}

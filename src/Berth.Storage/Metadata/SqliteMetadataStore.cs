@@ -1,0 +1,120 @@
+using Microsoft.Data.Sqlite;
+
+namespace Berth.Storage.Metadata;
+
+/// <summary>
+/// The embedded metadata store: one SQLite database in WAL mode. Writes run in BEGIN IMMEDIATE
+/// transactions, which serialise writers across threads and across processes sharing the data folder,
+/// so a guarded write's check and change are one atomic step. Split by family of operations.
+/// </summary>
+public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
+{
+    private readonly SqliteConnectionPool _pool;
+
+    public SqliteMetadataStore(string databasePath)
+    {
+        _pool = new SqliteConnectionPool(databasePath);
+        Read(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = SqliteSchema.Create;
+            command.ExecuteNonQuery();
+            return 0;
+        });
+    }
+
+    public void Dispose() => _pool.Dispose();
+
+    private T Read<T>(Func<SqliteConnection, T> work)
+    {
+        var connection = _pool.Rent();
+        try
+        {
+            return work(connection);
+        }
+        finally
+        {
+            _pool.Return(connection);
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> in a write transaction; it commits unless work asks to roll back.</summary>
+    private T Write<T>(Func<SqliteConnection, SqliteTransaction, (T Result, bool Commit)> work)
+    {
+        var connection = _pool.Rent();
+        try
+        {
+            // Microsoft.Data.Sqlite begins non-deferred transactions with BEGIN IMMEDIATE: the write lock
+            // is taken up front, so two writers can never both read the old tag and then both write.
+            using var transaction = connection.BeginTransaction(deferred: false);
+            var (result, commit) = work(connection, transaction);
+            if (commit) transaction.Commit();
+            else transaction.Rollback();
+            return result;
+        }
+        catch
+        {
+            connection.Dispose();
+            connection = null;
+            throw;
+        }
+        finally
+        {
+            if (connection is not null) _pool.Return(connection);
+        }
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command;
+    }
+
+    private static int Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string, object?)[] parameters)
+    {
+        using var command = Command(connection, transaction, sql, parameters);
+        return command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string, object?)[] parameters)
+    {
+        using var command = Command(connection, transaction, sql, parameters);
+        var value = command.ExecuteScalar();
+        return value is DBNull ? null : value;
+    }
+
+    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    private static DateTimeOffset Time(long unixMilliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds);
+
+    private static long? RepositoryId(SqliteConnection connection, SqliteTransaction? transaction, string repository) =>
+        (long?)Scalar(connection, transaction, "SELECT id FROM repositories WHERE name = $name", ("$name", repository));
+
+    private static long EnsureRepository(SqliteConnection connection, SqliteTransaction transaction, string repository)
+    {
+        if (RepositoryId(connection, transaction, repository) is { } id) return id;
+        Execute(connection, transaction, "INSERT INTO repositories (name, created_at) VALUES ($name, $now)", ("$name", repository), ("$now", Now()));
+        return RepositoryId(connection, transaction, repository)!.Value;
+    }
+
+    public bool RepositoryExists(string repository) => Read(c => RepositoryId(c, null, repository) is not null);
+
+    public Page ListRepositories(string? last, int limit) => Read(c =>
+        ReadPage(c, "SELECT name FROM repositories WHERE name > $last ORDER BY name LIMIT $limit", last, limit));
+
+    /// <summary>Reads one more row than asked for, to know whether a next page exists.</summary>
+    private static Page ReadPage(SqliteConnection connection, string sql, string? last, int limit, params (string, object?)[] extra)
+    {
+        var parameters = new List<(string, object?)>(extra) { ("$last", last ?? ""), ("$limit", limit + 1) };
+        using var command = Command(connection, null, sql, [.. parameters]);
+        using var reader = command.ExecuteReader();
+        var items = new List<string>();
+        while (reader.Read()) items.Add(reader.GetString(0));
+        var hasMore = items.Count > limit;
+        if (hasMore) items.RemoveAt(items.Count - 1);
+        return new Page(items, hasMore);
+    }
+}
