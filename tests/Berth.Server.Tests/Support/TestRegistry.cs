@@ -1,0 +1,61 @@
+using Berth.Registry;
+using Berth.Server.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.Server.Tests.Support;
+
+/// <summary>
+/// A real Berth server on an ephemeral loopback port with its data in a fresh temporary folder,
+/// and an HttpClient pointed at it. Dispose stops the server and deletes the folder.
+/// </summary>
+public sealed class TestRegistry : IAsyncDisposable
+{
+    private readonly RegistryServer _server;
+
+    private TestRegistry(RegistryServer server, string dataDirectory)
+    {
+        _server = server;
+        DataDirectory = dataDirectory;
+        Client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
+        {
+            BaseAddress = server.Address,
+        };
+    }
+
+    public HttpClient Client { get; }
+
+    public Uri Address => _server.Address;
+
+    public string DataDirectory { get; }
+
+    public BerthRegistry Registry => _server.Registry;
+
+    public static async Task<TestRegistry> StartAsync(Func<RegistryOptions, RegistryOptions>? configure = null, string? dataDirectory = null)
+    {
+        var data = dataDirectory ?? Path.Combine(Path.GetTempPath(), "berth-test-" + Guid.NewGuid().ToString("N"));
+        var registryOptions = new RegistryOptions { DataDirectory = data };
+        if (configure is not null) registryOptions = configure(registryOptions);
+        var server = RegistryServer.Create(new ServerOptions
+        {
+            Listen = "127.0.0.1:0",
+            Registry = registryOptions,
+            LogLevel = LogLevel.Warning,
+        });
+        await server.StartAsync();
+        return new TestRegistry(server, data);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _server.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a leftover temp folder is harmless.
+        }
+    }
+}
