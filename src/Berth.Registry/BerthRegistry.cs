@@ -1,3 +1,4 @@
+using Berth.Registry.Maintenance;
 using Berth.Registry.Operations;
 using Berth.Storage;
 using Berth.Storage.Blobs;
@@ -27,6 +28,8 @@ public sealed class BerthRegistry : IDisposable
         Uploads = new UploadOperations(options, _metadata, uploadArea, blobStore);
         Manifests = new ManifestOperations(options, _metadata);
         Listings = new ListingOperations(options, _metadata);
+        GarbageCollector = new GarbageCollector(options, _metadata, blobStore, Uploads);
+        IntegrityChecker = new IntegrityChecker(directory, _metadata, _metadata, blobStore);
     }
 
     public static BerthRegistry Open(RegistryOptions options) => new(options);
@@ -36,6 +39,8 @@ public sealed class BerthRegistry : IDisposable
     public UploadOperations Uploads { get; }
     public ManifestOperations Manifests { get; }
     public ListingOperations Listings { get; }
+    public GarbageCollector GarbageCollector { get; }
+    public IntegrityChecker IntegrityChecker { get; }
 
     public void Dispose() => _metadata.Dispose();
 }

@@ -20,4 +20,7 @@ public sealed record RegistryOptions
     public int MaxPageSize { get; init; } = 100_000;
 
     public IReadOnlyList<RepositoryPolicy> Policies { get; init; } = [];
+
+    /// <summary>Blobs and manifests younger than this are never collected (a push may be in progress).</summary>
+    public TimeSpan GarbageCollectionGracePeriod { get; init; } = TimeSpan.FromHours(1);
 }

@@ -13,6 +13,7 @@ public sealed class DataDirectory
         Uploads = Path.Combine(Root, "uploads");
         Temporary = Path.Combine(Root, "tmp");
         MetadataDatabase = Path.Combine(Root, "metadata.db");
+        Quarantine = Path.Combine(Root, "quarantine");
     }
 
     public string Root { get; }
@@ -20,6 +21,9 @@ public sealed class DataDirectory
     public string Uploads { get; }
     public string Temporary { get; }
     public string MetadataDatabase { get; }
+
+    /// <summary>Where integrity checks move damaged blobs; nothing is ever silently deleted.</summary>
+    public string Quarantine { get; }
 
     /// <summary>Creates the folder tree on first start; the embedded default needs no set-up.</summary>
     public void EnsureCreated()

@@ -20,17 +20,12 @@ public static class ServeCommand
             ServerOptions options;
             try
             {
-                var configFile = parse.GetValue(config) ?? Environment.GetEnvironmentVariable("BERTH_CONFIG");
-                var settings = configFile is null ? new ServeConfiguration() : ServeConfiguration.FromFile(configFile);
-                settings = settings
-                    .Overlay(ServeConfiguration.FromEnvironment(Environment.GetEnvironmentVariable))
-                    .Overlay(new ServeConfiguration
-                    {
-                        Listen = parse.GetValue(listen),
-                        Data = parse.GetValue(data),
-                        LogLevel = parse.GetValue(logLevel),
-                    });
-                options = settings.ToServerOptions();
+                options = BerthConfiguration.Resolve(parse.GetValue(config), new BerthConfiguration
+                {
+                    Listen = parse.GetValue(listen),
+                    Data = parse.GetValue(data),
+                    LogLevel = parse.GetValue(logLevel),
+                }).ToServerOptions();
                 RegistryServer.ParseListen(options.Listen);
             }
             catch (Exception e) when (e is FormatException or IOException or System.Text.Json.JsonException or ArgumentException or InvalidDataException)

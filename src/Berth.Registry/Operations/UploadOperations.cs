@@ -75,8 +75,7 @@ public sealed class UploadOperations
         var mountable = from is not null
             ? Oci.Names.RepositoryName.IsValid(from) && _metadata.IsBlobLinked(from, digest)
             : _metadata.IsBlobLinked(name, digest) || _metadata.FindRepositoryWithBlob(digest, name) is not null;
-        if (!mountable) return (Digest?)null;
-        _metadata.LinkBlob(name, digest);
+        if (!mountable || !_metadata.LinkBlob(name, digest, () => _blobs.Find(digest) is not null)) return (Digest?)null;
         return (Digest?)digest;
     }
 
@@ -138,8 +137,12 @@ public sealed class UploadOperations
         {
             return RegistryError.DigestInvalid($"uploaded content has digest {completed.Actual}, not {digest}");
         }
-        _metadata.LinkBlob(name, digest);
         _metadata.DeleteUpload(id);
+        if (!_metadata.LinkBlob(name, digest, () => _blobs.Find(digest) is not null))
+        {
+            // Garbage collection removed an identical, unreferenced copy at the same instant; the client retries.
+            return new RegistryError(503, null, "the blob was being garbage-collected at the same moment; retry the upload");
+        }
         return digest;
     }
 

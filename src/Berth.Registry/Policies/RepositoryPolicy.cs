@@ -18,6 +18,9 @@ public sealed record RepositoryPolicy
     /// <summary>A matching tag, once created, never moves and is never deleted.</summary>
     public bool ImmutableTags { get; init; }
 
+    /// <summary>Garbage collection also removes manifests that are untagged and unreferenced.</summary>
+    public bool PruneUntaggedManifests { get; init; }
+
     public bool Matches(string repository, string? tag) =>
         Glob.IsMatch(Repositories, repository) && (tag is null || Glob.IsMatch(Tags, tag));
 }

@@ -59,6 +59,7 @@ public sealed class RegistryServer : IAsyncDisposable
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton(options);
         builder.Services.AddHostedService<UploadExpiryService>();
+        builder.Services.AddHostedService<GarbageCollectionService>();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         var app = builder.Build();

@@ -15,6 +15,9 @@ public sealed record ServerOptions
 
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
+    /// <summary>How often online garbage collection runs; zero or less disables it.</summary>
+    public TimeSpan GarbageCollectionInterval { get; init; } = TimeSpan.FromHours(6);
+
     /// <summary>How often expired upload sessions are swept.</summary>
     public TimeSpan UploadSweepInterval { get; init; } = TimeSpan.FromMinutes(10);
 }

@@ -39,19 +39,38 @@ public sealed class FileSystemBlobStore
         catch (IOException) when (File.Exists(target))
         {
             File.Delete(verifiedFile);
+            // Fresh again: garbage collection spares blobs touched within its grace period, so the copy
+            // this upload is about to link cannot be collected underneath it.
+            File.SetLastWriteTimeUtc(target, DateTime.UtcNow);
             return;
         }
+        // The upload's last write may be old (a client that paused before its closing PUT); the blob is
+        // new to the store now, and garbage collection's grace period counts from here.
+        File.SetLastWriteTimeUtc(target, DateTime.UtcNow);
         // The rename is durable only once the directory entry is on disk.
         DirectorySync.Flush(folder);
     }
 
-    /// <summary>Removes a blob file. Only garbage collection calls this, never a client request.</summary>
-    public bool Remove(Digest digest)
+    /// <summary>
+    /// Removes a blob file unless it was written or touched after <paramref name="notAfter"/>. Only
+    /// garbage collection calls this, never a client request. Returns the bytes freed, or -1.
+    /// </summary>
+    public long RemoveIfOlderThan(Digest digest, DateTimeOffset notAfter)
     {
-        var path = PathOf(digest);
-        if (!File.Exists(path)) return false;
-        File.Delete(path);
-        return true;
+        var info = new FileInfo(PathOf(digest));
+        if (!info.Exists || info.LastWriteTimeUtc > notAfter.UtcDateTime) return -1;
+        var length = info.Length;
+        info.Delete();
+        return length;
+    }
+
+    /// <summary>Moves a damaged blob aside (never deletes it) so it is no longer served under its digest.</summary>
+    public string Quarantine(Digest digest, string quarantineFolder)
+    {
+        Directory.CreateDirectory(quarantineFolder);
+        var target = Path.Combine(quarantineFolder, $"{digest.Algorithm.Name}-{digest.Encoded}-{DateTime.UtcNow:yyyyMMddTHHmmss}");
+        File.Move(PathOf(digest), target);
+        return target;
     }
 
     /// <summary>Every digest stored on disk, for garbage collection and integrity checks.</summary>

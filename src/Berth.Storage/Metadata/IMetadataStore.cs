@@ -17,7 +17,12 @@ public interface IMetadataStore
 
     // Blobs visible in a repository.
     bool IsBlobLinked(string repository, Digest digest);
-    void LinkBlob(string repository, Digest digest);
+    /// <summary>
+    /// Makes a stored blob visible in a repository. <paramref name="contentPresent"/> is checked inside the
+    /// transaction, so garbage collection (which deletes files inside its own transaction) cannot remove
+    /// the bytes between the check and the link. False when the content is gone.
+    /// </summary>
+    bool LinkBlob(string repository, Digest digest, Func<bool> contentPresent);
     /// <summary>A repository (other than <paramref name="except"/>) where the blob is linked, for mounts without "from".</summary>
     string? FindRepositoryWithBlob(Digest digest, string except);
     WriteOutcome UnlinkBlob(string repository, Digest digest, WriteGuard guard);

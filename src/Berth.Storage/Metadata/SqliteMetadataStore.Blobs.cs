@@ -11,12 +11,13 @@ public sealed partial class SqliteMetadataStore
             WHERE r.name = $name AND b.digest = $digest
             """, ("$name", repository), ("$digest", digest.ToString())) is not null);
 
-    public void LinkBlob(string repository, Digest digest) => Write<int>((c, t) =>
+    public bool LinkBlob(string repository, Digest digest, Func<bool> contentPresent) => Write((c, t) =>
     {
+        if (!contentPresent()) return (false, false);
         var id = EnsureRepository(c, t, repository);
         Execute(c, t, "INSERT OR IGNORE INTO repository_blobs (repository_id, digest, linked_at) VALUES ($id, $digest, $now)",
             ("$id", id), ("$digest", digest.ToString()), ("$now", Now()));
-        return (0, true);
+        return (true, true);
     });
 
     public string? FindRepositoryWithBlob(Digest digest, string except) => Read(c =>

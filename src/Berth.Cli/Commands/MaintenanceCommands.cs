@@ -1,0 +1,87 @@
+using System.CommandLine;
+using System.Text.Json;
+using Berth.Cli.Configuration;
+using Berth.Cli.Output;
+using Berth.Registry;
+
+namespace Berth.Cli.Commands;
+
+/// <summary>
+/// <c>berth gc</c> and <c>berth fsck</c>: upkeep of a data folder, safe to run while <c>berth serve</c>
+/// uses it (every change is a short transaction in the shared metadata database).
+/// </summary>
+public static class MaintenanceCommands
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    public static Command CreateGc()
+    {
+        var data = DataOption();
+        var config = ConfigOption();
+        var dryRun = new Option<bool>("--dry-run") { Description = "List what would be removed and how many bytes, without removing" };
+        var grace = new Option<TimeSpan?>("--grace-period") { Description = "Spare anything younger than this (default 1h; e.g. 00:10:00)" };
+        var output = OutputOption();
+        var command = new Command("gc", "Remove blobs and manifests nothing references, and expired uploads") { data, config, dryRun, grace, output };
+        command.SetAction(parse =>
+        {
+            var options = Resolve(parse.GetValue(config), parse.GetValue(data));
+            if (parse.GetValue(grace) is { } period) options = options with { GarbageCollectionGracePeriod = period };
+            using var registry = BerthRegistry.Open(options);
+            var report = registry.GarbageCollector.Collect(parse.GetValue(dryRun));
+            if (parse.GetValue(output) == "json")
+            {
+                Console.WriteLine(JsonSerializer.Serialize(report, Json));
+                return ExitCodes.Success;
+            }
+            var verb = report.DryRun ? "would delete" : "deleted";
+            foreach (var blob in report.BlobsDeleted) Console.WriteLine($"blob {verb}: {blob}");
+            foreach (var link in report.BlobLinksRemoved) Console.WriteLine($"blob link {verb}: {link}");
+            foreach (var manifest in report.ManifestsRemoved) Console.WriteLine($"manifest {verb}: {manifest}");
+            Console.WriteLine($"{(report.DryRun ? "Would free" : "Freed")} {ByteSize.Format(report.BytesFreed)} in {report.BlobsDeleted.Count} blob(s); " +
+                              $"{report.UploadsExpired} expired upload(s) removed.");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    public static Command CreateFsck()
+    {
+        var data = DataOption();
+        var config = ConfigOption();
+        var quarantine = new Option<bool>("--quarantine") { Description = "Move damaged blobs to the quarantine folder so they are no longer served" };
+        var output = OutputOption();
+        var command = new Command("fsck", "Verify every stored blob against its digest and every metadata reference") { data, config, quarantine, output };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var registry = BerthRegistry.Open(Resolve(parse.GetValue(config), parse.GetValue(data)));
+            var report = await registry.IntegrityChecker.CheckAsync(parse.GetValue(quarantine), cancellationToken);
+            if (parse.GetValue(output) == "json")
+            {
+                Console.WriteLine(JsonSerializer.Serialize(report, Json));
+            }
+            else
+            {
+                foreach (var blob in report.DamagedBlobs) Console.WriteLine($"damaged blob: {blob}");
+                foreach (var moved in report.Quarantined) Console.WriteLine($"quarantined: {moved}");
+                foreach (var missing in report.MissingBlobs) Console.WriteLine($"missing blob: {missing}");
+                foreach (var tag in report.DanglingTags) Console.WriteLine($"dangling tag: {tag}");
+                Console.WriteLine($"{report.BlobsChecked} blob(s) checked: {(report.IsHealthy ? "healthy" : "PROBLEMS FOUND")}");
+            }
+            return report.IsHealthy ? ExitCodes.Success : ExitCodes.Failure;
+        });
+        return command;
+    }
+
+    private static RegistryOptions Resolve(string? configFile, string? data) =>
+        BerthConfiguration.Resolve(configFile, new BerthConfiguration { Data = data }).ToServerOptions().Registry;
+
+    private static Option<string?> DataOption() => new("--data") { Description = "Data folder (default ./berth-data; env BERTH_DATA)" };
+
+    private static Option<string?> ConfigOption() => new("--config") { Description = "JSON config file, as for berth serve" };
+
+    private static Option<string> OutputOption() => new("--output")
+    {
+        Description = "text or json",
+        DefaultValueFactory = _ => "text",
+    };
+}

@@ -1,0 +1,13 @@
+namespace Berth.Registry.Maintenance;
+
+/// <summary>What a garbage collection removed (or, on a dry run, would remove).</summary>
+public sealed record CollectionReport
+{
+    public bool DryRun { get; init; }
+    public List<string> ManifestsRemoved { get; } = [];
+    public List<string> BlobLinksRemoved { get; } = [];
+    public List<string> BlobsDeleted { get; } = [];
+    public long BytesFreed { get; set; }
+    public int UploadsExpired { get; set; }
+    public int ManifestContentsRemoved { get; set; }
+}

@@ -1,0 +1,82 @@
+using Berth.Storage.Blobs;
+using Berth.Storage.Metadata;
+
+namespace Berth.Registry.Maintenance;
+
+/// <summary>
+/// Online garbage collection: removes what nothing references while the registry keeps serving.
+/// Each removal is a short guarded transaction that re-checks the reason for removing, so a push that
+/// commits first always wins. A grace period protects blobs uploaded for a manifest not pushed yet.
+/// </summary>
+public sealed class GarbageCollector
+{
+    private readonly RegistryOptions _options;
+    private readonly IMetadataMaintenance _metadata;
+    private readonly FileSystemBlobStore _blobs;
+    private readonly Operations.UploadOperations _uploads;
+
+    internal GarbageCollector(RegistryOptions options, IMetadataMaintenance metadata, FileSystemBlobStore blobs, Operations.UploadOperations uploads)
+    {
+        _options = options;
+        _metadata = metadata;
+        _blobs = blobs;
+        _uploads = uploads;
+    }
+
+    public CollectionReport Collect(bool dryRun)
+    {
+        var report = new CollectionReport { DryRun = dryRun };
+        var cutoff = DateTimeOffset.UtcNow - _options.GarbageCollectionGracePeriod;
+
+        // 1. Untagged manifests, only in repositories whose policy asks for it.
+        foreach (var manifest in _metadata.UntaggedManifests(cutoff, PrunesUntaggedManifests))
+        {
+            if (dryRun || _metadata.RemoveManifestIfUntagged(manifest, cutoff))
+            {
+                report.ManifestsRemoved.Add($"{manifest.Repository}@{manifest.Digest}");
+            }
+        }
+        if (!dryRun) report.ManifestContentsRemoved = _metadata.RemoveOrphanManifestContents();
+
+        // 2. Blob links that no manifest in their repository refers to.
+        var linksRemoved = new Dictionary<Oci.Digests.Digest, int>();
+        foreach (var link in _metadata.UnreferencedBlobLinks(cutoff))
+        {
+            if (dryRun || _metadata.RemoveBlobLinkIfUnreferenced(link, cutoff))
+            {
+                report.BlobLinksRemoved.Add($"{link.Repository}@{link.Digest}");
+                linksRemoved[link.Digest] = linksRemoved.GetValueOrDefault(link.Digest) + 1;
+            }
+        }
+
+        // 3. Blob files no repository links any more.
+        foreach (var digest in _blobs.EnumerateAll())
+        {
+            if (dryRun)
+            {
+                // A dry run removed nothing, so count the links step 2 would have removed as gone.
+                var remainingLinks = _metadata.CountBlobLinks(digest) - linksRemoved.GetValueOrDefault(digest);
+                if (remainingLinks <= 0 && _blobs.Find(digest) is { } info && info.StoredAt < cutoff)
+                {
+                    report.BlobsDeleted.Add(digest.ToString());
+                    report.BytesFreed += info.Length;
+                }
+                continue;
+            }
+            long freed = -1;
+            _metadata.DeleteBlobIfUnlinked(digest, () => (freed = _blobs.RemoveIfOlderThan(digest, cutoff)) >= 0);
+            if (freed >= 0)
+            {
+                report.BlobsDeleted.Add(digest.ToString());
+                report.BytesFreed += freed;
+            }
+        }
+
+        // 4. Upload sessions nobody has touched for the expiry period.
+        if (!dryRun) report.UploadsExpired = _uploads.ExpireIdle();
+        return report;
+    }
+
+    private bool PrunesUntaggedManifests(string repository) =>
+        _options.Policies.Any(policy => policy.PruneUntaggedManifests && policy.Matches(repository, null));
+}

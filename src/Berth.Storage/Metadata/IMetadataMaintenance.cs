@@ -1,0 +1,45 @@
+using Berth.Oci.Digests;
+
+namespace Berth.Storage.Metadata;
+
+/// <summary>A blob link or manifest that garbage collection may remove.</summary>
+public sealed record Collectable(string Repository, Digest Digest);
+
+/// <summary>
+/// Queries and guarded removals for garbage collection and integrity checks. Every removal re-checks
+/// its condition inside its own short write transaction, so collection runs while clients push: a
+/// manifest committed a moment earlier always wins over the collector.
+/// </summary>
+public interface IMetadataMaintenance
+{
+    /// <summary>Blob links older than the cutoff that no manifest in their repository refers to.</summary>
+    IReadOnlyList<Collectable> UnreferencedBlobLinks(DateTimeOffset linkedBefore);
+
+    bool RemoveBlobLinkIfUnreferenced(Collectable link, DateTimeOffset linkedBefore);
+
+    /// <summary>
+    /// Manifests older than the cutoff that no tag points at, no index in the repository includes,
+    /// and that refer to no subject (referrers are kept: they are untagged by design).
+    /// </summary>
+    IReadOnlyList<Collectable> UntaggedManifests(DateTimeOffset pushedBefore, Func<string, bool> repositoryFilter);
+
+    bool RemoveManifestIfUntagged(Collectable manifest, DateTimeOffset pushedBefore);
+
+    /// <summary>Removes stored manifest bytes that no repository holds any more; returns how many.</summary>
+    int RemoveOrphanManifestContents();
+
+    /// <summary>
+    /// Runs <paramref name="delete"/> inside a write transaction if no repository links the blob, so no
+    /// link can be created while the file goes. Returns whether it ran.
+    /// </summary>
+    bool DeleteBlobIfUnlinked(Digest digest, Func<bool> delete);
+
+    /// <summary>In how many repositories the blob is visible.</summary>
+    int CountBlobLinks(Digest digest);
+
+    /// <summary>Every (repository, blob) a manifest in that repository refers to, for integrity checks.</summary>
+    IReadOnlyList<Collectable> ManifestBlobReferences();
+
+    /// <summary>Tags whose manifest is missing from their repository (should never happen).</summary>
+    IReadOnlyList<(string Repository, string Tag, Digest Digest)> DanglingTags();
+}
