@@ -1,0 +1,84 @@
+using Berth.Oci.Preconditions;
+using Berth.Registry.Policies;
+
+namespace Berth.Registry.Tests;
+
+public sealed class GarbageCollectorTests
+{
+    [Fact]
+    public async Task TaggedImage_SurvivesCollection()
+    {
+        using var temporary = TemporaryRegistry.Open();
+        var layer = TemporaryRegistry.RandomBytes(1000);
+        await temporary.PushImageAsync("app", "v1", layer);
+
+        var report = temporary.Registry.GarbageCollector.Collect(dryRun: false);
+
+        Assert.Empty(report.BlobsDeleted);
+        Assert.Empty(report.BlobLinksRemoved);
+        Assert.True(temporary.Registry.Manifests.Read("app", "v1", RequestPreconditions.None).IsSuccess);
+    }
+
+    [Fact]
+    public async Task BlobOfDeletedManifest_IsCollected_AndDryRunPredictsIt()
+    {
+        using var temporary = TemporaryRegistry.Open();
+        var layer = TemporaryRegistry.RandomBytes(4096);
+        var manifest = await temporary.PushImageAsync("app", "v1", layer);
+        Assert.True(temporary.Registry.Manifests.Delete("app", manifest.ToString(), RequestPreconditions.None, null).IsSuccess);
+
+        var dryRun = temporary.Registry.GarbageCollector.Collect(dryRun: true);
+        var real = temporary.Registry.GarbageCollector.Collect(dryRun: false);
+
+        Assert.Equal(2, dryRun.BlobsDeleted.Count); // config and layer
+        Assert.Equal(dryRun.BlobsDeleted.Order(), real.BlobsDeleted.Order());
+        Assert.Equal(dryRun.BytesFreed, real.BytesFreed);
+        Assert.True(real.BytesFreed >= 4096);
+        Assert.Empty(temporary.Registry.GarbageCollector.Collect(dryRun: false).BlobsDeleted);
+    }
+
+    [Fact]
+    public async Task SharedLayer_StaysWhileAnotherRepositoryUsesIt()
+    {
+        using var temporary = TemporaryRegistry.Open();
+        var shared = TemporaryRegistry.RandomBytes(2048);
+        var first = await temporary.PushImageAsync("one", "v1", shared);
+        await temporary.PushImageAsync("two", "v1", shared);
+        temporary.Registry.Manifests.Delete("one", first.ToString(), RequestPreconditions.None, null);
+
+        temporary.Registry.GarbageCollector.Collect(dryRun: false);
+
+        var layerDigest = Oci.Digests.Digest.Compute(Oci.Digests.DigestAlgorithm.Sha256, shared);
+        Assert.True(temporary.Registry.Blobs.Read("two", layerDigest.ToString(), RequestPreconditions.None).IsSuccess);
+        Assert.False(temporary.Registry.Blobs.Read("one", layerDigest.ToString(), RequestPreconditions.None).IsSuccess);
+    }
+
+    [Fact]
+    public async Task GracePeriod_ProtectsBlobsUploadedBeforeTheirManifest()
+    {
+        using var temporary = TemporaryRegistry.Open(gracePeriod: TimeSpan.FromHours(1));
+        var blob = await temporary.PushBlobAsync("app", TemporaryRegistry.RandomBytes(100));
+
+        var report = temporary.Registry.GarbageCollector.Collect(dryRun: false);
+
+        Assert.Empty(report.BlobsDeleted);
+        Assert.True(temporary.Registry.Blobs.Read("app", blob.ToString(), RequestPreconditions.None).IsSuccess);
+    }
+
+    [Fact]
+    public async Task UntaggedManifests_AreRemovedOnlyWherePolicyAsks()
+    {
+        using var temporary = TemporaryRegistry.Open(policies: new RepositoryPolicy { Repositories = "scratch/**", PruneUntaggedManifests = true });
+        var kept = await temporary.PushImageAsync("keep/app", "v1", TemporaryRegistry.RandomBytes(10));
+        var pruned = await temporary.PushImageAsync("scratch/app", "v1", TemporaryRegistry.RandomBytes(10));
+        await temporary.PushImageAsync("keep/app", "v1", TemporaryRegistry.RandomBytes(11)); // moves v1 away from `kept`
+        await temporary.PushImageAsync("scratch/app", "v1", TemporaryRegistry.RandomBytes(11));
+
+        var report = temporary.Registry.GarbageCollector.Collect(dryRun: false);
+
+        Assert.Equal([$"scratch/app@{pruned}"], report.ManifestsRemoved);
+        Assert.True(temporary.Registry.Manifests.Read("keep/app", kept.ToString(), RequestPreconditions.None).IsSuccess);
+        Assert.False(temporary.Registry.Manifests.Read("scratch/app", pruned.ToString(), RequestPreconditions.None).IsSuccess);
+        Assert.True(temporary.Registry.Manifests.Read("scratch/app", "v1", RequestPreconditions.None).IsSuccess);
+    }
+}
