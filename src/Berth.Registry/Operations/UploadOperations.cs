@@ -58,9 +58,18 @@ public sealed class UploadOperations
         var started = Start(name, digest.Algorithm.Name);
         if (!started.IsSuccess) return started.Error;
         var id = started.Value.Session.Id;
-        var result = await CompleteAsync(name, id, digestText, body, cancellationToken);
-        if (!result.IsSuccess) Cancel(name, id);
-        return result;
+        try
+        {
+            var result = await CompleteAsync(name, id, digestText, body, cancellationToken);
+            if (!result.IsSuccess) Cancel(name, id);
+            return result;
+        }
+        catch
+        {
+            // A single-request upload cannot be resumed, so a failure (disk full, client gone) leaves nothing behind.
+            Cancel(name, id);
+            throw;
+        }
     }
 
     /// <summary>

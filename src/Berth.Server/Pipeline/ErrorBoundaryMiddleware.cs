@@ -29,7 +29,7 @@ public sealed partial class ErrorBoundaryMiddleware(RequestDelegate next, ILogge
         {
             await TryWriteAsync(context, new RegistryError(e.StatusCode, null, $"bad request: {e.Message}"));
         }
-        catch (IOException e) when ((e.HResult & 0xFFFF) is ENOSPC or EDQUOT)
+        catch (IOException e) when (e is Storage.StorageFullException || (e.HResult & 0xFFFF) is ENOSPC or EDQUOT)
         {
             LogDiskFull(logger, e.Message);
             await TryWriteAsync(context, new RegistryError(StatusCodes.Status507InsufficientStorage, null,

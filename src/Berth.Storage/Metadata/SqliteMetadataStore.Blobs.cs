@@ -15,7 +15,12 @@ public sealed partial class SqliteMetadataStore
     {
         if (!contentPresent()) return (false, false);
         var id = EnsureRepository(c, t, repository);
-        Execute(c, t, "INSERT OR IGNORE INTO repository_blobs (repository_id, digest, linked_at) VALUES ($id, $digest, $now)",
+        // A re-push refreshes the link's time: garbage collection's grace period must count from the
+        // latest upload, or a layer re-pushed for a new manifest could be collected before that manifest lands.
+        Execute(c, t, """
+            INSERT INTO repository_blobs (repository_id, digest, linked_at) VALUES ($id, $digest, $now)
+            ON CONFLICT (repository_id, digest) DO UPDATE SET linked_at = excluded.linked_at
+            """,
             ("$id", id), ("$digest", digest.ToString()), ("$now", Now()));
         return (true, true);
     });

@@ -84,8 +84,9 @@ public sealed partial class SqliteMetadataStore
             ("$artifactType", manifest.Parsed.ArtifactType),
             ("$annotations", manifest.Parsed.Annotations is { Count: > 0 } a ? JsonSerializer.Serialize(a) : null));
         Execute(c, t, """
-            INSERT OR IGNORE INTO repository_manifests (repository_id, digest, subject, pushed_at)
+            INSERT INTO repository_manifests (repository_id, digest, subject, pushed_at)
             VALUES ($id, $digest, $subject, $now)
+            ON CONFLICT (repository_id, digest) DO UPDATE SET pushed_at = excluded.pushed_at
             """, ("$id", repositoryId), ("$digest", digest), ("$subject", manifest.Parsed.Subject?.ToString()), ("$now", now));
         foreach (var reference in manifest.Parsed.Blobs.Concat(manifest.Parsed.Manifests))
         {

@@ -9,6 +9,8 @@ namespace Berth.Storage.Metadata;
 /// </summary>
 public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
 {
+    private const int SqliteFull = 13; // SQLITE_FULL
+
     private readonly SqliteConnectionPool _pool;
 
     public SqliteMetadataStore(string databasePath)
@@ -51,6 +53,12 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
             if (commit) transaction.Commit();
             else transaction.Rollback();
             return result;
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is SqliteFull)
+        {
+            connection.Dispose();
+            connection = null;
+            throw new StorageFullException("the metadata database cannot grow: the disk is full", e);
         }
         catch
         {
