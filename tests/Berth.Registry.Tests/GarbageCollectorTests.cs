@@ -12,7 +12,7 @@ public sealed class GarbageCollectorTests
         var layer = TemporaryRegistry.RandomBytes(1000);
         await temporary.PushImageAsync("app", "v1", layer);
 
-        var report = temporary.Registry.GarbageCollector.Collect(dryRun: false);
+        var report = await temporary.Registry.GarbageCollector.CollectAsync(dryRun: false);
 
         Assert.Empty(report.BlobsDeleted);
         Assert.Empty(report.BlobLinksRemoved);
@@ -25,16 +25,16 @@ public sealed class GarbageCollectorTests
         using var temporary = TemporaryRegistry.Open();
         var layer = TemporaryRegistry.RandomBytes(4096);
         var manifest = await temporary.PushImageAsync("app", "v1", layer);
-        Assert.True(temporary.Registry.Manifests.Delete("app", manifest.ToString(), RequestPreconditions.None, null).IsSuccess);
+        Assert.True((await temporary.Registry.Manifests.DeleteAsync("app", manifest.ToString(), RequestPreconditions.None, null)).IsSuccess);
 
-        var dryRun = temporary.Registry.GarbageCollector.Collect(dryRun: true);
-        var real = temporary.Registry.GarbageCollector.Collect(dryRun: false);
+        var dryRun = await temporary.Registry.GarbageCollector.CollectAsync(dryRun: true);
+        var real = await temporary.Registry.GarbageCollector.CollectAsync(dryRun: false);
 
         Assert.Equal(2, dryRun.BlobsDeleted.Count); // config and layer
         Assert.Equal(dryRun.BlobsDeleted.Order(), real.BlobsDeleted.Order());
         Assert.Equal(dryRun.BytesFreed, real.BytesFreed);
         Assert.True(real.BytesFreed >= 4096);
-        Assert.Empty(temporary.Registry.GarbageCollector.Collect(dryRun: false).BlobsDeleted);
+        Assert.Empty((await temporary.Registry.GarbageCollector.CollectAsync(dryRun: false)).BlobsDeleted);
     }
 
     [Fact]
@@ -44,9 +44,9 @@ public sealed class GarbageCollectorTests
         var shared = TemporaryRegistry.RandomBytes(2048);
         var first = await temporary.PushImageAsync("one", "v1", shared);
         await temporary.PushImageAsync("two", "v1", shared);
-        temporary.Registry.Manifests.Delete("one", first.ToString(), RequestPreconditions.None, null);
+        await temporary.Registry.Manifests.DeleteAsync("one", first.ToString(), RequestPreconditions.None, null);
 
-        temporary.Registry.GarbageCollector.Collect(dryRun: false);
+        await temporary.Registry.GarbageCollector.CollectAsync(dryRun: false);
 
         var layerDigest = Oci.Digests.Digest.Compute(Oci.Digests.DigestAlgorithm.Sha256, shared);
         Assert.True(temporary.Registry.Blobs.Read("two", layerDigest.ToString(), RequestPreconditions.None).IsSuccess);
@@ -59,7 +59,7 @@ public sealed class GarbageCollectorTests
         using var temporary = TemporaryRegistry.Open(gracePeriod: TimeSpan.FromHours(1));
         var blob = await temporary.PushBlobAsync("app", TemporaryRegistry.RandomBytes(100));
 
-        var report = temporary.Registry.GarbageCollector.Collect(dryRun: false);
+        var report = await temporary.Registry.GarbageCollector.CollectAsync(dryRun: false);
 
         Assert.Empty(report.BlobsDeleted);
         Assert.True(temporary.Registry.Blobs.Read("app", blob.ToString(), RequestPreconditions.None).IsSuccess);
@@ -74,7 +74,7 @@ public sealed class GarbageCollectorTests
         await temporary.PushImageAsync("keep/app", "v1", TemporaryRegistry.RandomBytes(11)); // moves v1 away from `kept`
         await temporary.PushImageAsync("scratch/app", "v1", TemporaryRegistry.RandomBytes(11));
 
-        var report = temporary.Registry.GarbageCollector.Collect(dryRun: false);
+        var report = await temporary.Registry.GarbageCollector.CollectAsync(dryRun: false);
 
         Assert.Equal([$"scratch/app@{pruned}"], report.ManifestsRemoved);
         Assert.True(temporary.Registry.Manifests.Read("keep/app", kept.ToString(), RequestPreconditions.None).IsSuccess);

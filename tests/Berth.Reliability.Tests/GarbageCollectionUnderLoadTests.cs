@@ -42,11 +42,11 @@ public sealed class GarbageCollectionUnderLoadTests
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(8));
             var collections = 0;
             long freed = 0;
-            var collector = Task.Run(() =>
+            var collector = Task.Run(async () =>
             {
                 while (!stop.IsCancellationRequested)
                 {
-                    var report = server.Registry.GarbageCollector.Collect(dryRun: false);
+                    var report = await server.Registry.GarbageCollector.CollectAsync(dryRun: false);
                     freed += report.BytesFreed;
                     collections++;
                 }
@@ -80,7 +80,7 @@ public sealed class GarbageCollectionUnderLoadTests
             var results = await Task.WhenAll(pushers);
             await collector;
             await Task.Delay(Grace + TimeSpan.FromMilliseconds(200));
-            freed += server.Registry.GarbageCollector.Collect(dryRun: false).BytesFreed;
+            freed += (await server.Registry.GarbageCollector.CollectAsync(dryRun: false)).BytesFreed;
 
             using var check = new HttpClient { BaseAddress = server.Address };
             foreach (var (repository, tag, pushes) in results)

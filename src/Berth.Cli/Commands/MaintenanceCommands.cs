@@ -22,12 +22,12 @@ public static class MaintenanceCommands
         var grace = new Option<TimeSpan?>("--grace-period") { Description = "Spare anything younger than this (default 1h; e.g. 00:10:00)" };
         var output = OutputOption();
         var command = new Command("gc", "Remove blobs and manifests nothing references, and expired uploads") { data, config, dryRun, grace, output };
-        command.SetAction(parse =>
+        command.SetAction(async parse =>
         {
             var options = Resolve(parse.GetValue(config), parse.GetValue(data));
             if (parse.GetValue(grace) is { } period) options = options with { GarbageCollectionGracePeriod = period };
             using var registry = BerthRegistry.Open(options);
-            var report = registry.GarbageCollector.Collect(parse.GetValue(dryRun));
+            var report = await registry.GarbageCollector.CollectAsync(parse.GetValue(dryRun));
             if (parse.GetValue(output) == "json")
             {
                 Console.WriteLine(JsonSerializer.Serialize(report, Json));

@@ -23,7 +23,7 @@ public sealed class GarbageCollector
         _uploads = uploads;
     }
 
-    public CollectionReport Collect(bool dryRun)
+    public async Task<CollectionReport> CollectAsync(bool dryRun)
     {
         var report = new CollectionReport { DryRun = dryRun };
         var cutoff = DateTimeOffset.UtcNow - _options.GarbageCollectionGracePeriod;
@@ -31,18 +31,18 @@ public sealed class GarbageCollector
         // 1. Untagged manifests, only in repositories whose policy asks for it.
         foreach (var manifest in _metadata.UntaggedManifests(cutoff, PrunesUntaggedManifests))
         {
-            if (dryRun || _metadata.RemoveManifestIfUntagged(manifest, cutoff))
+            if (dryRun || await _metadata.RemoveManifestIfUntaggedAsync(manifest, cutoff))
             {
                 report.ManifestsRemoved.Add($"{manifest.Repository}@{manifest.Digest}");
             }
         }
-        if (!dryRun) report.ManifestContentsRemoved = _metadata.RemoveOrphanManifestContents();
+        if (!dryRun) report.ManifestContentsRemoved = await _metadata.RemoveOrphanManifestContentsAsync();
 
         // 2. Blob links that no manifest in their repository refers to.
         var linksRemoved = new Dictionary<Oci.Digests.Digest, int>();
         foreach (var link in _metadata.UnreferencedBlobLinks(cutoff))
         {
-            if (dryRun || _metadata.RemoveBlobLinkIfUnreferenced(link, cutoff))
+            if (dryRun || await _metadata.RemoveBlobLinkIfUnreferencedAsync(link, cutoff))
             {
                 report.BlobLinksRemoved.Add($"{link.Repository}@{link.Digest}");
                 linksRemoved[link.Digest] = linksRemoved.GetValueOrDefault(link.Digest) + 1;
@@ -64,7 +64,7 @@ public sealed class GarbageCollector
                 continue;
             }
             long freed = -1;
-            _metadata.DeleteBlobIfUnlinked(digest, () => (freed = _blobs.RemoveIfOlderThan(digest, cutoff)) >= 0);
+            await _metadata.DeleteBlobIfUnlinkedAsync(digest, () => (freed = _blobs.RemoveIfOlderThan(digest, cutoff)) >= 0);
             if (freed >= 0)
             {
                 report.BlobsDeleted.Add(digest.ToString());
@@ -73,7 +73,7 @@ public sealed class GarbageCollector
         }
 
         // 4. Upload sessions nobody has touched for the expiry period.
-        if (!dryRun) report.UploadsExpired = _uploads.ExpireIdle();
+        if (!dryRun) report.UploadsExpired = await _uploads.ExpireIdleAsync();
         return report;
     }
 

@@ -36,11 +36,11 @@ public sealed class BlobOperations
     }
 
     /// <summary>Unlinks the blob from the repository; the bytes go when garbage collection finds them unused.</summary>
-    public Result<Digest> Delete(string name, string digestText, RequestPreconditions conditions)
+    public async Task<Result<Digest>> DeleteAsync(string name, string digestText, RequestPreconditions conditions)
     {
         if (Validate.Name(name) is { } nameError) return nameError;
         if (Validate.Digest(digestText, out var digest) is { } digestError) return digestError;
-        var outcome = _metadata.UnlinkBlob(name, digest, new WriteGuard { Preconditions = conditions });
+        var outcome = await _metadata.UnlinkBlobAsync(name, digest, new WriteGuard { Preconditions = conditions });
         return outcome.Status switch
         {
             WriteStatus.Done => digest,

@@ -85,7 +85,7 @@ public sealed class ManifestOperations
         var parsed = ManifestParser.Parse(body, put.ContentType, out var invalid);
         if (parsed is null) return invalid!;
 
-        var outcome = _metadata.PutManifest(new ManifestToStore
+        var outcome = await _metadata.PutManifestAsync(new ManifestToStore
         {
             Repository = put.Name,
             Digest = digest,
@@ -100,7 +100,7 @@ public sealed class ManifestOperations
     }
 
     /// <summary>end-9: by tag removes only the tag; by digest removes the manifest and every tag on it.</summary>
-    public Result<ManifestReference> Delete(string name, string reference, RequestPreconditions conditions, string? actor)
+    public async Task<Result<ManifestReference>> DeleteAsync(string name, string reference, RequestPreconditions conditions, string? actor)
     {
         if (Validate.Name(name) is { } nameError) return nameError;
         if (!ManifestReference.TryParse(reference, out var parsed, out var looksLikeDigest))
@@ -108,8 +108,8 @@ public sealed class ManifestOperations
             return looksLikeDigest ? Validate.Digest(reference, out _)! : RegistryError.ManifestUnknown(Validate.Truncate(reference));
         }
         var outcome = parsed.IsTag
-            ? _metadata.DeleteTag(name, parsed.Tag!, GuardFor(name, [parsed.Tag!], conditions), actor)
-            : _metadata.DeleteManifest(name, parsed.Digest, GuardFor(name, null, conditions), actor);
+            ? await _metadata.DeleteTagAsync(name, parsed.Tag!, GuardFor(name, [parsed.Tag!], conditions), actor)
+            : await _metadata.DeleteManifestAsync(name, parsed.Digest, GuardFor(name, null, conditions), actor);
         if (outcome.Status == WriteStatus.NotFound) return Unknown(name, reference);
         if (outcome.Status != WriteStatus.Done) return Refusal(outcome, reference);
         return parsed;

@@ -34,7 +34,7 @@ public sealed class UploadOperations
     }
 
     /// <summary>Opens a session. <paramref name="digestAlgorithm"/> is the "digest-algorithm" query parameter.</summary>
-    public Result<UploadProgress> Start(string name, string? digestAlgorithm)
+    public async Task<Result<UploadProgress>> StartAsync(string name, string? digestAlgorithm)
     {
         if (Validate.Name(name) is { } nameError) return nameError;
         var algorithm = DigestAlgorithm.Sha256;
@@ -46,7 +46,7 @@ public sealed class UploadOperations
         var now = DateTimeOffset.UtcNow;
         var session = new UploadSession(UploadArea.NewId(), name, algorithm, now, now);
         _area.Create(session.Id);
-        _metadata.CreateUpload(session);
+        await _metadata.CreateUploadAsync(session);
         return new UploadProgress(session, 0);
     }
 
@@ -55,19 +55,19 @@ public sealed class UploadOperations
     {
         if (Validate.Name(name) is { } nameError) return nameError;
         if (Validate.Digest(digestText, out var digest) is { } digestError) return digestError;
-        var started = Start(name, digest.Algorithm.Name);
+        var started = await StartAsync(name, digest.Algorithm.Name);
         if (!started.IsSuccess) return started.Error;
         var id = started.Value.Session.Id;
         try
         {
             var result = await CompleteAsync(name, id, digestText, body, cancellationToken);
-            if (!result.IsSuccess) Cancel(name, id);
+            if (!result.IsSuccess) await CancelAsync(name, id);
             return result;
         }
         catch
         {
             // A single-request upload cannot be resumed, so a failure (disk full, client gone) leaves nothing behind.
-            Cancel(name, id);
+            await CancelAsync(name, id);
             throw;
         }
     }
@@ -76,7 +76,7 @@ public sealed class UploadOperations
     /// end-11: links a blob stored for another repository. Without "from", any repository holding the
     /// blob will do. Null means the blob is not mountable and the caller falls back to a new session.
     /// </summary>
-    public Result<Digest?> Mount(string name, string digestText, string? from)
+    public async Task<Result<Digest?>> MountAsync(string name, string digestText, string? from)
     {
         if (Validate.Name(name) is { } nameError) return nameError;
         if (Validate.Digest(digestText, out var digest) is { } digestError) return digestError;
@@ -84,7 +84,7 @@ public sealed class UploadOperations
         var mountable = from is not null
             ? Oci.Names.RepositoryName.IsValid(from) && _metadata.IsBlobLinked(from, digest)
             : _metadata.IsBlobLinked(name, digest) || _metadata.FindRepositoryWithBlob(digest, name) is not null;
-        if (!mountable || !_metadata.LinkBlob(name, digest, () => _blobs.Find(digest) is not null)) return (Digest?)null;
+        if (!mountable || !await _metadata.LinkBlobAsync(name, digest, () => _blobs.Find(digest) is not null)) return (Digest?)null;
         return (Digest?)digest;
     }
 
@@ -117,7 +117,7 @@ public sealed class UploadOperations
             expectedOffset = range.First;
         }
         var appended = await _area.AppendAsync(id, session.Algorithm, body, expectedOffset, _options.MaxBlobBytes, cancellationToken);
-        _metadata.TouchUpload(id, DateTimeOffset.UtcNow);
+        await _metadata.TouchUploadAsync(id, DateTimeOffset.UtcNow);
         return appended.Status switch
         {
             AppendStatus.OffsetMismatch => RangeNotSatisfiable(id, $"chunk must start at offset {appended.Length}"),
@@ -146,8 +146,8 @@ public sealed class UploadOperations
         {
             return RegistryError.DigestInvalid($"uploaded content has digest {completed.Actual}, not {digest}");
         }
-        _metadata.DeleteUpload(id);
-        if (!_metadata.LinkBlob(name, digest, () => _blobs.Find(digest) is not null))
+        await _metadata.DeleteUploadAsync(id);
+        if (!await _metadata.LinkBlobAsync(name, digest, () => _blobs.Find(digest) is not null))
         {
             // Garbage collection removed an identical, unreferenced copy at the same instant; the client retries.
             return new RegistryError(503, null, "the blob was being garbage-collected at the same moment; retry the upload");
@@ -155,22 +155,22 @@ public sealed class UploadOperations
         return digest;
     }
 
-    public Result<string> Cancel(string name, string id)
+    public async Task<Result<string>> CancelAsync(string name, string id)
     {
         if (Validate.Name(name) is { } nameError) return nameError;
         if (Find(name, id) is null) return RegistryError.BlobUploadUnknown();
-        _metadata.DeleteUpload(id);
+        await _metadata.DeleteUploadAsync(id);
         _area.Delete(id);
         return id;
     }
 
     /// <summary>Removes sessions idle for longer than the configured expiry, with their data.</summary>
-    public int ExpireIdle()
+    public async Task<int> ExpireIdleAsync()
     {
         var expired = _metadata.ExpiredUploads(DateTimeOffset.UtcNow - _options.UploadIdleExpiry);
         foreach (var id in expired)
         {
-            _metadata.DeleteUpload(id);
+            await _metadata.DeleteUploadAsync(id);
             _area.Delete(id);
         }
         return expired.Count;

@@ -65,14 +65,21 @@ public sealed partial class RegistryEndpoint
         }
     }
 
-    private Task DeleteBlobAsync(HttpContext context, Oci.Api.RegistryPath route)
+    private async Task DeleteBlobAsync(HttpContext context, Oci.Api.RegistryPath route)
     {
         var conditions = ConditionalRequestHeaders.ForWrite(context.Request, out var headerError);
-        if (conditions is null) return ErrorResponse.WriteAsync(context, headerError!);
-        var result = _registry.Blobs.Delete(route.Name, route.Reference, conditions);
-        if (!result.IsSuccess) return ErrorResponse.WriteAsync(context, result.Error);
+        if (conditions is null)
+        {
+            await ErrorResponse.WriteAsync(context, headerError!);
+            return;
+        }
+        var result = await _registry.Blobs.DeleteAsync(route.Name, route.Reference, conditions);
+        if (!result.IsSuccess)
+        {
+            await ErrorResponse.WriteAsync(context, result.Error);
+            return;
+        }
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         context.Response.ContentLength = 0;
-        return Task.CompletedTask;
     }
 }

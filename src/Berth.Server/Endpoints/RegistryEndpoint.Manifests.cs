@@ -74,14 +74,21 @@ public sealed partial class RegistryEndpoint
         response.ContentLength = 0;
     }
 
-    private Task DeleteManifestAsync(HttpContext context, Oci.Api.RegistryPath route)
+    private async Task DeleteManifestAsync(HttpContext context, Oci.Api.RegistryPath route)
     {
         var conditions = ConditionalRequestHeaders.ForWrite(context.Request, out var headerError);
-        if (conditions is null) return ErrorResponse.WriteAsync(context, headerError!);
-        var result = _registry.Manifests.Delete(route.Name, route.Reference, conditions, Actor(context));
-        if (!result.IsSuccess) return ErrorResponse.WriteAsync(context, result.Error);
+        if (conditions is null)
+        {
+            await ErrorResponse.WriteAsync(context, headerError!);
+            return;
+        }
+        var result = await _registry.Manifests.DeleteAsync(route.Name, route.Reference, conditions, Actor(context));
+        if (!result.IsSuccess)
+        {
+            await ErrorResponse.WriteAsync(context, result.Error);
+            return;
+        }
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         context.Response.ContentLength = 0;
-        return Task.CompletedTask;
     }
 }

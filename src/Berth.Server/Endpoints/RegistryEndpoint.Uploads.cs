@@ -13,7 +13,7 @@ public sealed partial class RegistryEndpoint
         var query = context.Request.Query;
         if (query.TryGetValue("mount", out var mount))
         {
-            var mounted = _registry.Uploads.Mount(route.Name, mount.ToString(), query.TryGetValue("from", out var from) ? from.ToString() : null);
+            var mounted = await _registry.Uploads.MountAsync(route.Name, mount.ToString(), query.TryGetValue("from", out var from) ? from.ToString() : null);
             if (!mounted.IsSuccess)
             {
                 await ErrorResponse.WriteAsync(context, mounted.Error);
@@ -34,7 +34,7 @@ public sealed partial class RegistryEndpoint
             return;
         }
 
-        var started = _registry.Uploads.Start(route.Name, query.TryGetValue("digest-algorithm", out var algorithm) ? algorithm.ToString() : null);
+        var started = await _registry.Uploads.StartAsync(route.Name, query.TryGetValue("digest-algorithm", out var algorithm) ? algorithm.ToString() : null);
         if (!started.IsSuccess)
         {
             await ErrorResponse.WriteAsync(context, started.Error);
@@ -72,12 +72,11 @@ public sealed partial class RegistryEndpoint
         return Task.CompletedTask;
     }
 
-    private Task CancelUploadAsync(HttpContext context, Oci.Api.RegistryPath route)
+    private async Task CancelUploadAsync(HttpContext context, Oci.Api.RegistryPath route)
     {
-        var result = _registry.Uploads.Cancel(route.Name, route.Reference);
-        if (!result.IsSuccess) return ErrorResponse.WriteAsync(context, result.Error);
-        context.Response.StatusCode = StatusCodes.Status204NoContent;
-        return Task.CompletedTask;
+        var result = await _registry.Uploads.CancelAsync(route.Name, route.Reference);
+        if (!result.IsSuccess) await ErrorResponse.WriteAsync(context, result.Error);
+        else context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
     private static void WriteBlobCreated(HttpContext context, string name, string digest)

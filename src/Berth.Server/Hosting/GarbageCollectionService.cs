@@ -18,8 +18,7 @@ internal sealed partial class GarbageCollectionService(BerthRegistry registry, S
             {
                 try
                 {
-                    // Collection does blocking file and database work; keep it off the request threads' pool slots.
-                    var report = await Task.Run(() => registry.GarbageCollector.Collect(dryRun: false), stoppingToken);
+                    var report = await registry.GarbageCollector.CollectAsync(dryRun: false);
                     LogCollected(logger, report.BlobsDeleted.Count, report.BytesFreed, report.BlobLinksRemoved.Count,
                         report.ManifestsRemoved.Count, report.UploadsExpired);
                 }

@@ -15,7 +15,7 @@ internal sealed partial class UploadExpiryService(BerthRegistry registry, Server
         {
             try
             {
-                var removed = registry.Uploads.ExpireIdle();
+                var removed = await registry.Uploads.ExpireIdleAsync();
                 if (removed > 0) LogExpired(logger, removed);
             }
             catch (Exception e) when (e is not OperationCanceledException)

@@ -15,7 +15,7 @@ public interface IMetadataMaintenance
     /// <summary>Blob links older than the cutoff that no manifest in their repository refers to.</summary>
     IReadOnlyList<Collectable> UnreferencedBlobLinks(DateTimeOffset linkedBefore);
 
-    bool RemoveBlobLinkIfUnreferenced(Collectable link, DateTimeOffset linkedBefore);
+    Task<bool> RemoveBlobLinkIfUnreferencedAsync(Collectable link, DateTimeOffset linkedBefore);
 
     /// <summary>
     /// Manifests older than the cutoff that no tag points at, no index in the repository includes,
@@ -23,16 +23,16 @@ public interface IMetadataMaintenance
     /// </summary>
     IReadOnlyList<Collectable> UntaggedManifests(DateTimeOffset pushedBefore, Func<string, bool> repositoryFilter);
 
-    bool RemoveManifestIfUntagged(Collectable manifest, DateTimeOffset pushedBefore);
+    Task<bool> RemoveManifestIfUntaggedAsync(Collectable manifest, DateTimeOffset pushedBefore);
 
     /// <summary>Removes stored manifest bytes that no repository holds any more; returns how many.</summary>
-    int RemoveOrphanManifestContents();
+    Task<int> RemoveOrphanManifestContentsAsync();
 
     /// <summary>
     /// Runs <paramref name="delete"/> inside a write transaction if no repository links the blob, so no
     /// link can be created while the file goes. Returns whether it ran.
     /// </summary>
-    bool DeleteBlobIfUnlinked(Digest digest, Func<bool> delete);
+    Task<bool> DeleteBlobIfUnlinkedAsync(Digest digest, Func<bool> delete);
 
     /// <summary>In how many repositories the blob is visible.</summary>
     int CountBlobLinks(Digest digest);

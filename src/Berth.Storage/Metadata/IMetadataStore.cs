@@ -22,17 +22,17 @@ public interface IMetadataStore
     /// transaction, so garbage collection (which deletes files inside its own transaction) cannot remove
     /// the bytes between the check and the link. False when the content is gone.
     /// </summary>
-    bool LinkBlob(string repository, Digest digest, Func<bool> contentPresent);
+    Task<bool> LinkBlobAsync(string repository, Digest digest, Func<bool> contentPresent);
     /// <summary>A repository (other than <paramref name="except"/>) where the blob is linked, for mounts without "from".</summary>
     string? FindRepositoryWithBlob(Digest digest, string except);
-    WriteOutcome UnlinkBlob(string repository, Digest digest, WriteGuard guard);
+    Task<WriteOutcome> UnlinkBlobAsync(string repository, Digest digest, WriteGuard guard);
 
     // Manifests and tags.
     StoredManifest? GetManifest(string repository, Digest digest);
     TaggedManifest? ResolveTag(string repository, string tag);
-    WriteOutcome PutManifest(ManifestToStore manifest, WriteGuard guard);
-    WriteOutcome DeleteTag(string repository, string tag, WriteGuard guard, string? actor);
-    WriteOutcome DeleteManifest(string repository, Digest digest, WriteGuard guard, string? actor);
+    Task<WriteOutcome> PutManifestAsync(ManifestToStore manifest, WriteGuard guard);
+    Task<WriteOutcome> DeleteTagAsync(string repository, string tag, WriteGuard guard, string? actor);
+    Task<WriteOutcome> DeleteManifestAsync(string repository, Digest digest, WriteGuard guard, string? actor);
     /// <summary>Tags in ASCIIbetical order after <paramref name="last"/>; null when the repository is unknown.</summary>
     Page? ListTags(string repository, string? last, int limit);
     IReadOnlyList<TagMove> TagHistory(string repository, string tag, int limit);
@@ -41,9 +41,9 @@ public interface IMetadataStore
     IReadOnlyList<Descriptor> ListReferrers(string repository, Digest subject);
 
     // Upload sessions.
-    void CreateUpload(UploadSession session);
+    Task CreateUploadAsync(UploadSession session);
     UploadSession? GetUpload(string id);
-    void TouchUpload(string id, DateTimeOffset at);
-    void DeleteUpload(string id);
+    Task TouchUploadAsync(string id, DateTimeOffset at);
+    Task DeleteUploadAsync(string id);
     IReadOnlyList<string> ExpiredUploads(DateTimeOffset idleSince);
 }

@@ -11,7 +11,7 @@ public sealed partial class SqliteMetadataStore
             WHERE r.name = $name AND b.digest = $digest
             """, ("$name", repository), ("$digest", digest.ToString())) is not null);
 
-    public bool LinkBlob(string repository, Digest digest, Func<bool> contentPresent) => Write((c, t) =>
+    public Task<bool> LinkBlobAsync(string repository, Digest digest, Func<bool> contentPresent) => WriteAsync((c, t) =>
     {
         if (!contentPresent()) return (false, false);
         var id = EnsureRepository(c, t, repository);
@@ -31,7 +31,7 @@ public sealed partial class SqliteMetadataStore
             WHERE b.digest = $digest AND r.name <> $except LIMIT 1
             """, ("$digest", digest.ToString()), ("$except", except)));
 
-    public WriteOutcome UnlinkBlob(string repository, Digest digest, WriteGuard guard) => Write((c, t) =>
+    public Task<WriteOutcome> UnlinkBlobAsync(string repository, Digest digest, WriteGuard guard) => WriteAsync((c, t) =>
     {
         var id = RepositoryId(c, t, repository);
         var linked = id is not null && Scalar(c, t, "SELECT 1 FROM repository_blobs WHERE repository_id = $id AND digest = $digest",

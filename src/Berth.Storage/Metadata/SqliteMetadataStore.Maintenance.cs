@@ -22,7 +22,7 @@ public sealed partial class SqliteMetadataStore : IMetadataMaintenance
             WHERE b.linked_at < $cutoff AND NOT {BlobIsReferenced}
             """, linkedBefore));
 
-    public bool RemoveBlobLinkIfUnreferenced(Collectable link, DateTimeOffset linkedBefore) => Write((c, t) =>
+    public Task<bool> RemoveBlobLinkIfUnreferencedAsync(Collectable link, DateTimeOffset linkedBefore) => WriteAsync((c, t) =>
     {
         var removed = Execute(c, t, $"""
             DELETE FROM repository_blobs AS b
@@ -38,7 +38,7 @@ public sealed partial class SqliteMetadataStore : IMetadataMaintenance
             WHERE m.pushed_at < $cutoff AND NOT {ManifestIsKept}
             """, pushedBefore).Where(m => repositoryFilter(m.Repository)).ToList());
 
-    public bool RemoveManifestIfUntagged(Collectable manifest, DateTimeOffset pushedBefore) => Write((c, t) =>
+    public Task<bool> RemoveManifestIfUntaggedAsync(Collectable manifest, DateTimeOffset pushedBefore) => WriteAsync((c, t) =>
     {
         var removed = Execute(c, t, $"""
             DELETE FROM repository_manifests AS m
@@ -48,7 +48,7 @@ public sealed partial class SqliteMetadataStore : IMetadataMaintenance
         return (removed > 0, true);
     });
 
-    public int RemoveOrphanManifestContents() => Write((c, t) =>
+    public Task<int> RemoveOrphanManifestContentsAsync() => WriteAsync((c, t) =>
     {
         Execute(c, t, """
             DELETE FROM manifest_references WHERE digest NOT IN (SELECT digest FROM repository_manifests)
@@ -59,7 +59,7 @@ public sealed partial class SqliteMetadataStore : IMetadataMaintenance
         return (removed, true);
     });
 
-    public bool DeleteBlobIfUnlinked(Digest digest, Func<bool> delete) => Write((c, t) =>
+    public Task<bool> DeleteBlobIfUnlinkedAsync(Digest digest, Func<bool> delete) => WriteAsync((c, t) =>
     {
         if (Scalar(c, t, "SELECT 1 FROM repository_blobs WHERE digest = $digest LIMIT 1", ("$digest", digest.ToString())) is not null)
         {

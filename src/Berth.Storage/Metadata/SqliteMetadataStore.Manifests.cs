@@ -34,7 +34,7 @@ public sealed partial class SqliteMetadataStore
         return new TaggedManifest(manifest, Time(reader.GetInt64(1)));
     });
 
-    public WriteOutcome PutManifest(ManifestToStore manifest, WriteGuard guard) => Write((c, t) =>
+    public Task<WriteOutcome> PutManifestAsync(ManifestToStore manifest, WriteGuard guard) => WriteAsync((c, t) =>
     {
         var repositoryId = EnsureRepository(c, t, manifest.Repository);
         var digest = manifest.Digest.ToString();
@@ -106,7 +106,7 @@ public sealed partial class SqliteMetadataStore
         return (WriteOutcome.Done, true);
     });
 
-    public WriteOutcome DeleteTag(string repository, string tag, WriteGuard guard, string? actor) => Write((c, t) =>
+    public Task<WriteOutcome> DeleteTagAsync(string repository, string tag, WriteGuard guard, string? actor) => WriteAsync((c, t) =>
     {
         var repositoryId = RepositoryId(c, t, repository);
         if (repositoryId is null) return (new WriteOutcome(WriteStatus.NotFound), false);
@@ -120,7 +120,7 @@ public sealed partial class SqliteMetadataStore
         return (WriteOutcome.Done, true);
     });
 
-    public WriteOutcome DeleteManifest(string repository, Digest digest, WriteGuard guard, string? actor) => Write((c, t) =>
+    public Task<WriteOutcome> DeleteManifestAsync(string repository, Digest digest, WriteGuard guard, string? actor) => WriteAsync((c, t) =>
     {
         var repositoryId = RepositoryId(c, t, repository);
         var text = digest.ToString();

@@ -4,7 +4,7 @@ namespace Berth.Storage.Metadata;
 
 public sealed partial class SqliteMetadataStore
 {
-    public void CreateUpload(UploadSession session) => Write<int>((c, t) =>
+    public Task CreateUploadAsync(UploadSession session) => WriteAsync<int>((c, t) =>
     {
         Execute(c, t, "INSERT INTO uploads (id, repository, algorithm, started_at, updated_at) VALUES ($id, $repository, $algorithm, $at, $at)",
             ("$id", session.Id), ("$repository", session.Repository), ("$algorithm", session.Algorithm.Name),
@@ -21,13 +21,13 @@ public sealed partial class SqliteMetadataStore
         return new UploadSession(id, reader.GetString(0), algorithm, Time(reader.GetInt64(2)), Time(reader.GetInt64(3)));
     });
 
-    public void TouchUpload(string id, DateTimeOffset at) => Write<int>((c, t) =>
+    public Task TouchUploadAsync(string id, DateTimeOffset at) => WriteAsync<int>((c, t) =>
     {
         Execute(c, t, "UPDATE uploads SET updated_at = $at WHERE id = $id", ("$id", id), ("$at", at.ToUnixTimeMilliseconds()));
         return (0, true);
     });
 
-    public void DeleteUpload(string id) => Write<int>((c, t) =>
+    public Task DeleteUploadAsync(string id) => WriteAsync<int>((c, t) =>
     {
         Execute(c, t, "DELETE FROM uploads WHERE id = $id", ("$id", id));
         return (0, true);

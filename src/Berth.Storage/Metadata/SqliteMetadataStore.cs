@@ -12,10 +12,12 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
     private const int SqliteFull = 13; // SQLITE_FULL
 
     private readonly SqliteConnectionPool _pool;
+    private readonly SqliteWriteQueue _writer;
 
     public SqliteMetadataStore(string databasePath)
     {
         _pool = new SqliteConnectionPool(databasePath);
+        _writer = new SqliteWriteQueue(_pool.Rent);
         Read(connection =>
         {
             using var command = connection.CreateCommand();
@@ -25,7 +27,11 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
         });
     }
 
-    public void Dispose() => _pool.Dispose();
+    public void Dispose()
+    {
+        _writer.Dispose();
+        _pool.Dispose();
+    }
 
     private T Read<T>(Func<SqliteConnection, T> work)
     {
@@ -40,35 +46,19 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="work"/> in a write transaction; it commits unless work asks to roll back.</summary>
-    private T Write<T>(Func<SqliteConnection, SqliteTransaction, (T Result, bool Commit)> work)
+    /// <summary>
+    /// Runs <paramref name="work"/> in this process's single writer (see <see cref="SqliteWriteQueue"/>);
+    /// its changes commit unless it returns Commit = false.
+    /// </summary>
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, (T Result, bool Commit)> work)
     {
-        var connection = _pool.Rent();
         try
         {
-            // Microsoft.Data.Sqlite begins non-deferred transactions with BEGIN IMMEDIATE: the write lock
-            // is taken up front, so two writers can never both read the old tag and then both write.
-            using var transaction = connection.BeginTransaction(deferred: false);
-            var (result, commit) = work(connection, transaction);
-            if (commit) transaction.Commit();
-            else transaction.Rollback();
-            return result;
+            return await _writer.WriteAsync(work);
         }
         catch (SqliteException e) when (e.SqliteErrorCode is SqliteFull)
         {
-            connection.Dispose();
-            connection = null;
             throw new StorageFullException("the metadata database cannot grow: the disk is full", e);
-        }
-        catch
-        {
-            connection.Dispose();
-            connection = null;
-            throw;
-        }
-        finally
-        {
-            if (connection is not null) _pool.Return(connection);
         }
     }
 
