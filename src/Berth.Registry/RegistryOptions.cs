@@ -13,6 +13,9 @@ public sealed record RegistryOptions
     /// <summary>Largest accepted blob upload; null for no limit beyond the disk.</summary>
     public long? MaxBlobBytes { get; init; }
 
+    /// <summary>Upload requests streaming data at the same time; more get 429. Null for no limit.</summary>
+    public int? MaxConcurrentUploads { get; init; } = 512;
+
     /// <summary>Referrers per response page; longer lists are paginated with Link.</summary>
     public int ReferrersPageSize { get; init; } = 1000;
 

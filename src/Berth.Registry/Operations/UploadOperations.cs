@@ -24,6 +24,7 @@ public sealed class UploadOperations
     private readonly IMetadataStore _metadata;
     private readonly UploadArea _area;
     private readonly FileSystemBlobStore _blobs;
+    private readonly UploadSlots _slots;
 
     internal UploadOperations(RegistryOptions options, IMetadataStore metadata, UploadArea area, FileSystemBlobStore blobs)
     {
@@ -31,6 +32,7 @@ public sealed class UploadOperations
         _metadata = metadata;
         _area = area;
         _blobs = blobs;
+        _slots = new UploadSlots(options.MaxConcurrentUploads);
     }
 
     /// <summary>Opens a session. <paramref name="digestAlgorithm"/> is the "digest-algorithm" query parameter.</summary>
@@ -116,6 +118,8 @@ public sealed class UploadOperations
             }
             expectedOffset = range.First;
         }
+        using var slot = _slots.TryTake(out var busy);
+        if (slot is null) return busy!;
         var appended = await _area.AppendAsync(id, session.Algorithm, body, expectedOffset, _options.MaxBlobBytes, cancellationToken);
         await _metadata.TouchUploadAsync(id, DateTimeOffset.UtcNow);
         return appended.Status switch

@@ -48,8 +48,8 @@ public sealed class RegistryServer : IAsyncDisposable
         {
             // Blobs can be any size; manifests are bounded by the registry itself (4 MiB, then 413).
             kestrel.Limits.MaxRequestBodySize = null;
-            kestrel.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(240, TimeSpan.FromSeconds(10));
-            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+            kestrel.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(240, options.ClientStallTimeout);
+            kestrel.Limits.RequestHeadersTimeout = options.ClientStallTimeout;
             kestrel.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
             kestrel.AddServerHeader = false;
             var (host, port) = ParseListen(options.Listen);

@@ -15,6 +15,12 @@ public sealed record ServerOptions
 
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
+    /// <summary>
+    /// A client that takes longer than this to send its headers, or whose body stalls below 240 B/s for
+    /// this long, is disconnected (slowloris protection).
+    /// </summary>
+    public TimeSpan ClientStallTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>How often online garbage collection runs; zero or less disables it.</summary>
     public TimeSpan GarbageCollectionInterval { get; init; } = TimeSpan.FromHours(6);
 

@@ -1,0 +1,45 @@
+using Berth.Oci.Errors;
+
+namespace Berth.Registry.Operations;
+
+/// <summary>
+/// Bounds how many upload requests stream data at once, so a flood of uploads cannot exhaust disk
+/// bandwidth, file handles or memory for everyone else. Excess requests are told to come back
+/// (429 TOOMANYREQUESTS with Retry-After) instead of queueing without limit.
+/// </summary>
+internal sealed class UploadSlots(int? limit)
+{
+    private readonly SemaphoreSlim? _slots = limit is > 0 ? new SemaphoreSlim(limit.Value, limit.Value) : null;
+
+    /// <summary>A held slot, or null with <paramref name="refusal"/> when all are taken.</summary>
+    public IDisposable? TryTake(out RegistryError? refusal)
+    {
+        refusal = null;
+        if (_slots is null) return NoSlot.Instance;
+        if (_slots.Wait(0)) return new Slot(_slots);
+        refusal = new RegistryError(429, ErrorCode.TooManyRequests, $"more than {limit} uploads are in progress; retry shortly")
+        {
+            Headers = new Dictionary<string, string> { ["Retry-After"] = "1" },
+        };
+        return null;
+    }
+
+    private sealed class Slot(SemaphoreSlim slots) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) slots.Release();
+        }
+    }
+
+    private sealed class NoSlot : IDisposable
+    {
+        public static readonly NoSlot Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+}
