@@ -63,6 +63,7 @@ public sealed class UploadArea
             }
 
             file.Position = file.Length;
+            var flushedUpTo = file.Length;
             var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
             try
             {
@@ -77,6 +78,11 @@ public sealed class UploadArea
                     // Hash only what has been written, so the hash always describes the file exactly.
                     await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                     state.Hasher!.Append(buffer.AsSpan(0, read));
+                    if (file.Length - flushedUpTo >= WriteBehind.Interval)
+                    {
+                        WriteBehind.Start(file.SafeFileHandle, flushedUpTo, file.Length - flushedUpTo);
+                        flushedUpTo = file.Length;
+                    }
                 }
             }
             catch
