@@ -69,7 +69,7 @@ public sealed class ManifestOperations
         var tags = reference.IsTag ? [reference.Tag!] : put.QueryTags.Distinct(StringComparer.Ordinal).ToList();
 
         if (put.ContentLength > ManifestParser.MaxManifestBytes) return TooLarge();
-        var guard = GuardFor(put.Name, tags, put.Preconditions);
+        var guard = GuardFor(put.Name, put.Preconditions);
 
         // Fast check before reading the body: a stale If-Match is answered 412 even for an invalid body.
         if (FastCheck(put.Name, reference, guard) is { } early) return early;
@@ -108,8 +108,8 @@ public sealed class ManifestOperations
             return looksLikeDigest ? Validate.Digest(reference, out _)! : RegistryError.ManifestUnknown(Validate.Truncate(reference));
         }
         var outcome = parsed.IsTag
-            ? await _metadata.DeleteTagAsync(name, parsed.Tag!, GuardFor(name, [parsed.Tag!], conditions), actor)
-            : await _metadata.DeleteManifestAsync(name, parsed.Digest, GuardFor(name, null, conditions), actor);
+            ? await _metadata.DeleteTagAsync(name, parsed.Tag!, GuardFor(name, conditions), actor)
+            : await _metadata.DeleteManifestAsync(name, parsed.Digest, GuardFor(name, conditions), actor);
         if (outcome.Status == WriteStatus.NotFound) return Unknown(name, reference);
         if (outcome.Status != WriteStatus.Done) return Refusal(outcome, reference);
         return parsed;
@@ -119,35 +119,36 @@ public sealed class ManifestOperations
 
     private RegistryError? FastCheck(string name, ManifestReference reference, WriteGuard guard)
     {
-        if (!guard.Preconditions.AppliesToWrites && !guard.ImmutableTags && !guard.RequirePreconditions) return null;
+        if (!guard.Preconditions.AppliesToWrites && !guard.HasPolicy) return null;
         if (reference.IsTag)
         {
             var tagged = _metadata.ResolveTag(name, reference.Tag!);
             var state = tagged is null
                 ? ResourceState.Missing
                 : ResourceState.Present(EntityTag.ForDigest(tagged.Manifest.Digest), tagged.TagUpdatedAt);
-            var verdict = guard.Check(state, targetIsTag: true);
+            var verdict = guard.Check(state, reference.Tag);
             return verdict == GuardVerdict.Allow ? null : Refusal(WriteOutcome.From(verdict, tagged?.Manifest.Digest), reference.Tag!);
         }
         var exists = _metadata.GetManifest(name, reference.Digest) is not null;
-        var digestVerdict = guard.Check(exists ? ResourceState.Present(EntityTag.ForDigest(reference.Digest)) : ResourceState.Missing, targetIsTag: false);
+        var digestVerdict = guard.Check(exists ? ResourceState.Present(EntityTag.ForDigest(reference.Digest)) : ResourceState.Missing, tag: null);
         return digestVerdict == GuardVerdict.Allow ? null : Refusal(WriteOutcome.From(digestVerdict, exists ? reference.Digest : null), reference.ToString());
     }
 
-    private WriteGuard GuardFor(string name, IReadOnlyList<string>? tags, RequestPreconditions conditions)
+    /// <summary>
+    /// The preconditions plus the policies of the repository, decided per tag: a policy's tag pattern
+    /// applies to the tags a write would move or delete, including those deleted with a manifest.
+    /// </summary>
+    private WriteGuard GuardFor(string name, RequestPreconditions conditions)
     {
-        var require = false;
-        var immutable = false;
-        foreach (var policy in _options.Policies)
+        var policies = _options.Policies.Where(policy => policy.Matches(name, null)).ToList();
+        var require = policies.Where(policy => policy.RequirePreconditions).ToList();
+        var immutable = policies.Where(policy => policy.ImmutableTags).ToList();
+        return new WriteGuard
         {
-            var applies = tags is null || tags.Count == 0
-                ? policy.Matches(name, null)
-                : tags.Any(tag => policy.Matches(name, tag));
-            if (!applies) continue;
-            require |= policy.RequirePreconditions;
-            immutable |= policy.ImmutableTags;
-        }
-        return new WriteGuard { Preconditions = conditions, RequirePreconditions = require, ImmutableTags = immutable };
+            Preconditions = conditions,
+            RequiresPreconditions = require.Count == 0 ? null : tag => require.Any(policy => policy.Matches(name, tag)),
+            IsImmutable = immutable.Count == 0 ? null : tag => immutable.Any(policy => policy.Matches(name, tag)),
+        };
     }
 
     private RegistryError Unknown(string name, string reference) =>

@@ -64,13 +64,13 @@ public sealed partial class SqliteMetadataStore
             var exists = Scalar(c, t, "SELECT 1 FROM repository_manifests WHERE repository_id = $id AND digest = $digest",
                 ("$id", repositoryId), ("$digest", digest)) is not null;
             var state = exists ? ResourceState.Present(EntityTag.ForDigest(manifest.Digest)) : ResourceState.Missing;
-            var verdict = guard.Check(state, targetIsTag: false);
+            var verdict = guard.Check(state, tag: null);
             if (verdict != GuardVerdict.Allow) return (WriteOutcome.From(verdict, exists ? manifest.Digest : null), false);
         }
         foreach (var tag in manifest.Tags)
         {
             var (state, current) = TagState(c, t, repositoryId, tag);
-            var verdict = guard.Check(state, targetIsTag: true);
+            var verdict = guard.Check(state, tag);
             if (verdict != GuardVerdict.Allow) return (WriteOutcome.From(verdict, current), false);
             previousDigests[tag] = current?.ToString();
         }
@@ -113,7 +113,7 @@ public sealed partial class SqliteMetadataStore
         var (state, current) = TagState(c, t, repositoryId.Value, tag);
         // RFC 9110 §13.2.1: a request that would be 404 without preconditions stays 404.
         if (!state.Exists) return (new WriteOutcome(WriteStatus.NotFound), false);
-        var verdict = guard.Check(state, targetIsTag: true);
+        var verdict = guard.Check(state, tag);
         if (verdict != GuardVerdict.Allow) return (WriteOutcome.From(verdict, current), false);
         Execute(c, t, "DELETE FROM tags WHERE repository_id = $id AND name = $tag", ("$id", repositoryId), ("$tag", tag));
         RecordMove(c, t, repositoryId.Value, tag, current!.ToString(), null, Now(), actor);
@@ -129,7 +129,7 @@ public sealed partial class SqliteMetadataStore
         {
             return (new WriteOutcome(WriteStatus.NotFound), false);
         }
-        var verdict = guard.Check(ResourceState.Present(EntityTag.ForDigest(digest)), targetIsTag: false);
+        var verdict = guard.Check(ResourceState.Present(EntityTag.ForDigest(digest)), tag: null);
         if (verdict != GuardVerdict.Allow) return (WriteOutcome.From(verdict, digest), false);
 
         // The manifest's tags go with it, inside the same transaction that a tag CAS would need.
@@ -139,7 +139,12 @@ public sealed partial class SqliteMetadataStore
         {
             while (reader.Read()) tags.Add(reader.GetString(0));
         }
-        if (tags.Count > 0 && guard.ImmutableTags) return (new WriteOutcome(WriteStatus.ImmutableTag, digest), false);
+        // Each tag deleted with the manifest is a tag delete, subject to that tag's policies.
+        foreach (var tag in tags)
+        {
+            var tagVerdict = guard.CheckExistingTag(tag);
+            if (tagVerdict != GuardVerdict.Allow) return (WriteOutcome.From(tagVerdict, digest), false);
+        }
         var now = Now();
         foreach (var tag in tags) RecordMove(c, t, repositoryId.Value, tag, text, null, now, actor);
         Execute(c, t, "DELETE FROM tags WHERE repository_id = $id AND digest = $digest", ("$id", repositoryId), ("$digest", text));

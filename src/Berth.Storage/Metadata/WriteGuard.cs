@@ -21,27 +21,33 @@ public sealed record WriteGuard
 
     public RequestPreconditions Preconditions { get; init; } = RequestPreconditions.None;
 
-    /// <summary>Policy: overwriting or deleting an existing tag needs If-Match or If-None-Match (RFC 6585 428).</summary>
-    public bool RequirePreconditions { get; init; }
+    /// <summary>
+    /// Policy, per tag name: overwriting or deleting that tag once it exists needs If-Match,
+    /// If-None-Match or If-Unmodified-Since (RFC 6585 428). Null when no such policy applies.
+    /// </summary>
+    public Func<string, bool>? RequiresPreconditions { get; init; }
 
-    /// <summary>Policy: an existing tag never moves and is never deleted.</summary>
-    public bool ImmutableTags { get; init; }
+    /// <summary>Policy, per tag name: once it exists, that tag never moves and is never deleted. Null when none applies.</summary>
+    public Func<string, bool>? IsImmutable { get; init; }
 
-    public GuardVerdict Check(ResourceState current, bool targetIsTag)
+    public bool HasPolicy => RequiresPreconditions is not null || IsImmutable is not null;
+
+    /// <param name="current">The target's state, read inside the write transaction.</param>
+    /// <param name="tag">The tag being moved or deleted; null when the target is a digest.</param>
+    public GuardVerdict Check(ResourceState current, string? tag)
     {
         if (PreconditionEvaluator.Evaluate(Preconditions, current, isSafeMethod: false) != PreconditionOutcome.Proceed)
         {
             return GuardVerdict.PreconditionFailed;
         }
-        if (targetIsTag && current.Exists)
-        {
-            if (ImmutableTags) return GuardVerdict.ImmutableTag;
-            if (RequirePreconditions && Preconditions.IfMatch is null && Preconditions.IfUnmodifiedSince is null
-                && Preconditions.IfNoneMatch is null)
-            {
-                return GuardVerdict.PreconditionRequired;
-            }
-        }
+        return tag is not null && current.Exists ? CheckExistingTag(tag) : GuardVerdict.Allow;
+    }
+
+    /// <summary>The policies for a tag that exists and would move or disappear, e.g. with a manifest deleted by digest.</summary>
+    public GuardVerdict CheckExistingTag(string tag)
+    {
+        if (IsImmutable?.Invoke(tag) == true) return GuardVerdict.ImmutableTag;
+        if (RequiresPreconditions?.Invoke(tag) == true && !Preconditions.AppliesToWrites) return GuardVerdict.PreconditionRequired;
         return GuardVerdict.Allow;
     }
 }
