@@ -6,16 +6,19 @@ namespace Berth.Server.Tests.Support;
 
 /// <summary>
 /// A real Berth server on an ephemeral loopback port with its data in a fresh temporary folder,
-/// and an HttpClient pointed at it. Dispose stops the server and deletes the folder.
+/// and an HttpClient pointed at it. Dispose stops the server and deletes the folder, unless the folder
+/// was given by the caller (e.g. shared by two servers), in which case the caller deletes it.
 /// </summary>
 public sealed class TestRegistry : IAsyncDisposable
 {
     private readonly RegistryServer _server;
+    private readonly bool _ownsDataDirectory;
 
-    private TestRegistry(RegistryServer server, string dataDirectory)
+    private TestRegistry(RegistryServer server, string dataDirectory, bool ownsDataDirectory)
     {
         _server = server;
         DataDirectory = dataDirectory;
+        _ownsDataDirectory = ownsDataDirectory;
         Client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
         {
             BaseAddress = server.Address,
@@ -42,13 +45,14 @@ public sealed class TestRegistry : IAsyncDisposable
             LogLevel = LogLevel.Warning,
         });
         await server.StartAsync();
-        return new TestRegistry(server, data);
+        return new TestRegistry(server, data, ownsDataDirectory: dataDirectory is null);
     }
 
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
         await _server.DisposeAsync();
+        if (!_ownsDataDirectory) return;
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
