@@ -11,12 +11,31 @@ namespace Berth.Server.Tests.Conditional;
 /// <summary>
 /// Cases 56–60 of section 6 of the conditional-requests design reference: the check and the write are
 /// one atomic step, so racing writers never lose an update. Each race runs against one server, and
-/// against two servers opened on the same data folder with the clients spread over both (case 60:
-/// two nodes sharing one store must still produce exactly one winner).
+/// against two servers opened on the same data folder — in this process, and as two real
+/// <c>berth serve</c> processes — with the clients spread over both (case 60: nodes sharing one store
+/// must still produce exactly one winner, and no update may be lost).
 /// </summary>
-public sealed class ConcurrencyTests(ITestOutputHelper output)
+public sealed class ConcurrencyTests(ProcessClusterFixture sharedProcesses, ITestOutputHelper output) : IClassFixture<ProcessClusterFixture>
 {
     private const string SignatureType = "application/vnd.example.signature.v1";
+
+    /// <summary>One server; two servers in this process on one data folder; two <c>berth serve</c> processes on one data folder.</summary>
+    public static TheoryData<int, bool> Topologies => new() { { 1, false }, { 2, false }, { 2, true } };
+
+    /// <summary>A cluster for one test: its own in-process servers, or the class's shared pair of processes.</summary>
+    private sealed class Lease(RegistryCluster cluster, bool owned) : IAsyncDisposable
+    {
+        public RegistryCluster Cluster { get; } = cluster;
+
+        public ValueTask DisposeAsync() => owned ? Cluster.DisposeAsync() : ValueTask.CompletedTask;
+    }
+
+    private async Task<Lease> ClusterAsync(int servers, bool processes) => processes
+        ? new Lease(await sharedProcesses.GetAsync(), owned: false)
+        : new Lease(await RegistryCluster.StartAsync(servers), owned: true);
+
+    /// <summary>Distinct per topology, since the process cluster is shared by the class.</summary>
+    private static string Repository(string name, int servers, bool processes) => $"race/{name}-{servers}{(processes ? "-processes" : "")}";
 
     private sealed record Attempt(string Digest, HttpStatusCode Status, string ETag);
 
@@ -39,12 +58,12 @@ public sealed class ConcurrencyTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public async Task Case56_ThirtyTwoClientsRacingOneIfMatch_ExactlyOneWins(int servers)
+    [MemberData(nameof(Topologies))]
+    public async Task Case56_ThirtyTwoClientsRacingOneIfMatch_ExactlyOneWins(int servers, bool processes)
     {
-        await using var cluster = await RegistryCluster.StartAsync(servers);
-        var s = await CreateAsync(cluster.Servers[0].Client, "race/ifmatch");
+        await using var lease = await ClusterAsync(servers, processes);
+        var cluster = lease.Cluster;
+        var s = await CreateAsync(cluster.NewClient(0), Repository("ifmatch", servers, processes));
         // Every racer's manifest is a referrer of D1, so a loser that got linked would show up in the referrers list.
         var manifests = Enumerable.Range(0, 32).Select(i => s.Manifest(1000 + i, subject: s.D1, artifactType: SignatureType)).ToList();
         var clients = Clients(cluster, 32);
@@ -62,30 +81,30 @@ public sealed class ConcurrencyTests(ITestOutputHelper output)
         // The only change that can fail "If-Match: D1" is the winner's, so every 412 names it.
         Assert.All(losers, a => Assert.Equal(Quoted(winner.Digest), a.ETag));
 
-        foreach (var server in cluster.Servers)
+        foreach (var server in cluster.OneClientPerServer())
         {
-            Assert.Equal(winner.Digest, await server.Client.TagDigestAsync(s.Repository, Tag));
+            Assert.Equal(winner.Digest, await server.TagDigestAsync(s.Repository, Tag));
             foreach (var loser in losers)
             {
-                using var byDigest = await server.Client.GetAsync(s.ManifestPath(loser.Digest));
+                using var byDigest = await server.GetAsync(s.ManifestPath(loser.Digest));
                 Assert.Equal(HttpStatusCode.NotFound, byDigest.StatusCode);
             }
-            using var referrers = JsonDocument.Parse(await ReferrersOfAsync(server.Client, s.Repository, s.D1));
+            using var referrers = JsonDocument.Parse(await ReferrersOfAsync(server, s.Repository, s.D1));
             var listed = Assert.Single(referrers.RootElement.GetProperty("manifests").EnumerateArray());
             Assert.Equal(winner.Digest, listed.GetProperty("digest").GetString());
         }
-        Assert.Equal([(s.D1, winner.Digest), (null, s.D1)], await HistoryAsync(cluster.Servers[0].Client, s.Repository, Tag));
+        Assert.Equal([(s.D1, winner.Digest), (null, s.D1)], await HistoryAsync(cluster.NewClient(0), s.Repository, Tag));
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public async Task Case57And60_ThirtyTwoClientsRacingIfNoneMatchStar_ExactlyOneCreates(int servers)
+    [MemberData(nameof(Topologies))]
+    public async Task Case57And60_ThirtyTwoClientsRacingIfNoneMatchStar_ExactlyOneCreates(int servers, bool processes)
     {
-        await using var cluster = await RegistryCluster.StartAsync(servers);
+        await using var lease = await ClusterAsync(servers, processes);
+        var cluster = lease.Cluster;
         // A brand-new repository as well as a new tag: creating the repository is part of the race.
         // Indexes with no children need no blobs, so nothing exists before the race.
-        const string repository = "race/create-only";
+        var repository = Repository("create-only", servers, processes);
         var indexes = Enumerable.Range(0, 32)
             .Select(i => Encoding.UTF8.GetBytes(
                 $"{{\"schemaVersion\":2,\"mediaType\":\"{RegistryContent.IndexType}\",\"manifests\":[],\"annotations\":{{\"racer\":\"{i}\"}}}}"))
@@ -101,27 +120,27 @@ public sealed class ConcurrencyTests(ITestOutputHelper output)
 
         var winner = Assert.Single(attempts, a => a.Status == HttpStatusCode.Created);
         Assert.Equal(31, attempts.Count(a => a.Status == HttpStatusCode.PreconditionFailed));
-        foreach (var server in cluster.Servers)
+        foreach (var server in cluster.OneClientPerServer())
         {
-            Assert.Equal(winner.Digest, await server.Client.TagDigestAsync(repository, "v1.0"));
+            Assert.Equal(winner.Digest, await server.TagDigestAsync(repository, "v1.0"));
             foreach (var loser in attempts.Where(a => a != winner))
             {
-                using var byDigest = await server.Client.GetAsync($"/v2/{repository}/manifests/{loser.Digest}");
+                using var byDigest = await server.GetAsync($"/v2/{repository}/manifests/{loser.Digest}");
                 Assert.Equal(HttpStatusCode.NotFound, byDigest.StatusCode);
             }
-            using var catalog = await server.Client.GetAsync("/v2/_catalog");
-            Assert.Equal("{\"repositories\":[\"race/create-only\"]}", await catalog.Content.ReadAsStringAsync());
+            using var catalog = JsonDocument.Parse(await server.GetStringAsync("/v2/_catalog"));
+            Assert.Single(catalog.RootElement.GetProperty("repositories").EnumerateArray(), r => r.GetString() == repository);
         }
-        Assert.Equal([(null, winner.Digest)], await HistoryAsync(cluster.Servers[0].Client, repository, "v1.0"));
+        Assert.Equal([(null, winner.Digest)], await HistoryAsync(cluster.NewClient(0), repository, "v1.0"));
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public async Task Case58_SixteenClientsAppendingToAReferrersFallbackTag_LoseNothing(int servers)
+    [MemberData(nameof(Topologies))]
+    public async Task Case58_SixteenClientsAppendingToAReferrersFallbackTag_LoseNothing(int servers, bool processes)
     {
-        await using var cluster = await RegistryCluster.StartAsync(servers);
-        var s = await CreateAsync(cluster.Servers[0].Client, "race/fallback");
+        await using var lease = await ClusterAsync(servers, processes);
+        var cluster = lease.Cluster;
+        var s = await CreateAsync(cluster.NewClient(0), Repository("fallback", servers, processes));
         // distribution-spec "Referrers tag schema": <alg>-<hex> of the subject.
         var fallbackTag = s.D1.Replace(':', '-');
         var referrers = Enumerable.Range(0, 16).Select(i => s.Manifest(2000 + i, subject: s.D1, artifactType: SignatureType)).ToList();
@@ -137,7 +156,7 @@ public sealed class ConcurrencyTests(ITestOutputHelper output)
         var attemptsPerClient = await Race.RunAsync(readers, (reader, i) =>
             AppendWithRetriesAsync(reader, writers[i], s.Repository, fallbackTag, referrers[i]));
 
-        using var final = await cluster.Servers[^1].Client.GetAsync(s.ManifestPath(fallbackTag));
+        using var final = await cluster.NewClient(servers - 1).GetAsync(s.ManifestPath(fallbackTag));
         Assert.Equal(HttpStatusCode.OK, final.StatusCode);
         using var index = JsonDocument.Parse(await final.Content.ReadAsByteArrayAsync());
         var listed = index.RootElement.GetProperty("manifests").EnumerateArray().Select(d => d.GetProperty("digest").GetString()!).ToList();
@@ -145,7 +164,7 @@ public sealed class ConcurrencyTests(ITestOutputHelper output)
         Assert.Equal(referrers.Select(RegistryContent.Sha256).Order(), listed.Order());
 
         // No lost update: the tag's history is one unbroken chain of 16 writes, each from the previous one.
-        var history = await HistoryAsync(cluster.Servers[0].Client, s.Repository, fallbackTag);
+        var history = await HistoryAsync(cluster.NewClient(0), s.Repository, fallbackTag);
         Assert.Equal(16, history.Count);
         Assert.Null(history[^1].From);
         for (var k = 0; k < history.Count - 1; k++) Assert.Equal(history[k + 1].To, history[k].From);
@@ -196,13 +215,14 @@ public sealed class ConcurrencyTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public async Task Case59_DeleteRacingPutWithTheSameIfMatch_ExactlyOneSucceeds(int servers)
+    [MemberData(nameof(Topologies))]
+    public async Task Case59_DeleteRacingPutWithTheSameIfMatch_ExactlyOneSucceeds(int servers, bool processes)
     {
-        await using var cluster = await RegistryCluster.StartAsync(servers);
-        var s = await CreateAsync(cluster.Servers[0].Client, "race/delete-put");
+        await using var lease = await ClusterAsync(servers, processes);
+        var cluster = lease.Cluster;
+        var s = await CreateAsync(cluster.NewClient(0), Repository("delete-put", servers, processes));
         var clients = Clients(cluster, 2);
+        var observers = cluster.OneClientPerServer();
         var deletesWon = 0;
         for (var round = 0; round < 12; round++)
         {
@@ -226,9 +246,9 @@ public sealed class ConcurrencyTests(ITestOutputHelper output)
             if (deleted) deletesWon++;
             // The loser gets 412: a PUT with If-Match on a now-missing tag is 412 too.
             Assert.Equal(HttpStatusCode.PreconditionFailed, deleted ? results[1] : results[0]);
-            foreach (var server in cluster.Servers)
+            foreach (var server in observers)
             {
-                Assert.Equal(deleted ? null : s.D2, await server.Client.TagDigestAsync(s.Repository, Tag));
+                Assert.Equal(deleted ? null : s.D2, await server.TagDigestAsync(s.Repository, Tag));
             }
         }
         output.WriteLine($"DELETE won {deletesWon} of 12 rounds, PUT {12 - deletesWon}");

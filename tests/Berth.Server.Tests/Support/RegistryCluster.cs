@@ -1,48 +1,77 @@
 namespace Berth.Server.Tests.Support;
 
 /// <summary>
-/// One or more Berth servers opened on the same data folder, as several nodes (or processes) sharing
-/// one store would be. Racing clients get their own HttpClient, and so their own connections, spread
-/// round-robin over the servers.
+/// One or more Berth servers opened on the same data folder, as several nodes sharing one store
+/// would be: in this process (<see cref="TestRegistry"/>) or as separate <c>berth serve</c> processes.
+/// Racing clients get their own HttpClient, and so their own connections, spread round-robin over
+/// the servers.
 /// </summary>
 public sealed class RegistryCluster : IAsyncDisposable
 {
     private readonly List<HttpClient> _clients = [];
+    private readonly List<IAsyncDisposable> _servers;
 
-    private RegistryCluster(string dataDirectory, IReadOnlyList<TestRegistry> servers)
+    private RegistryCluster(string dataDirectory, List<IAsyncDisposable> servers, IReadOnlyList<Uri> addresses)
     {
         DataDirectory = dataDirectory;
-        Servers = servers;
+        _servers = servers;
+        Addresses = addresses;
     }
 
     public string DataDirectory { get; }
 
-    public IReadOnlyList<TestRegistry> Servers { get; }
+    public IReadOnlyList<Uri> Addresses { get; }
 
-    public static async Task<RegistryCluster> StartAsync(int servers)
+    public static async Task<RegistryCluster> StartAsync(int servers, bool asProcesses = false)
     {
         var data = Path.Combine(Path.GetTempPath(), "berth-cluster-" + Guid.NewGuid().ToString("N"));
-        var started = new List<TestRegistry>();
-        for (var i = 0; i < servers; i++) started.Add(await TestRegistry.StartAsync(dataDirectory: data));
-        return new RegistryCluster(data, started);
+        var started = new List<IAsyncDisposable>();
+        var addresses = new List<Uri>();
+        try
+        {
+            for (var i = 0; i < servers; i++)
+            {
+                if (asProcesses)
+                {
+                    var process = await BerthProcess.StartAsync(data);
+                    started.Add(process);
+                    addresses.Add(process.Address);
+                }
+                else
+                {
+                    var registry = await TestRegistry.StartAsync(dataDirectory: data);
+                    started.Add(registry);
+                    addresses.Add(registry.Address);
+                }
+            }
+        }
+        catch
+        {
+            foreach (var server in started) await server.DisposeAsync();
+            throw;
+        }
+        return new RegistryCluster(data, started, addresses);
     }
 
-    /// <summary>A fresh client of server <c>index % Servers.Count</c>.</summary>
+    /// <summary>A fresh client of server <c>index % Addresses.Count</c>.</summary>
     public HttpClient NewClient(int index)
     {
         var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
         {
-            BaseAddress = Servers[index % Servers.Count].Address,
+            BaseAddress = Addresses[index % Addresses.Count],
             Timeout = TimeSpan.FromSeconds(60),
         };
         _clients.Add(client);
         return client;
     }
 
+    /// <summary>One client per server, to check that every server sees the same state.</summary>
+    public IReadOnlyList<HttpClient> OneClientPerServer() => Addresses.Select((_, index) => NewClient(index)).ToList();
+
     public async ValueTask DisposeAsync()
     {
         foreach (var client in _clients) client.Dispose();
-        foreach (var server in Servers) await server.DisposeAsync();
+        foreach (var server in _servers) await server.DisposeAsync();
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
@@ -73,5 +102,23 @@ public static class Race
         })).ToArray();
         gate.SetResult();
         return await Task.WhenAll(racers);
+    }
+}
+
+/// <summary>
+/// Two <c>berth serve</c> processes on one data folder, started on first use and shared by a test
+/// class: a process takes seconds to start, so the tests share it, each in its own repository.
+/// </summary>
+public sealed class ProcessClusterFixture : IAsyncLifetime
+{
+    private readonly Lazy<Task<RegistryCluster>> _cluster = new(() => RegistryCluster.StartAsync(2, asProcesses: true));
+
+    public Task<RegistryCluster> GetAsync() => _cluster.Value;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_cluster.IsValueCreated) await (await _cluster.Value).DisposeAsync();
     }
 }
