@@ -245,6 +245,18 @@ public sealed class ConditionalWriteTests(SharedRegistryFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Case36_OversizedBodyWithStaleIfMatch_Is413()
+    {
+        // Design doc §5.2 handler order: the size limit (step 5) comes before the precondition (step 6),
+        // so a client learns its manifest can never be accepted, whatever the tag's state.
+        var s = await ScenarioAsync("writes/case36big");
+        var huge = new byte[4 * 1024 * 1024 + 1];
+        using var response = await s.PutAsync(Tag, huge, ("If-Match", Quoted(D9)));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal(s.D1, await s.CurrentDigestAsync());
+    }
+
+    [Fact]
     public async Task Case38_IfUnmodifiedSinceIsIgnoredWhenIfMatchIsPresent()
     {
         var s = await ScenarioAsync("writes/case38");
