@@ -29,15 +29,23 @@ public sealed class RegistryCluster : IAsyncDisposable
         var addresses = new List<Uri>();
         try
         {
-            for (var i = 0; i < servers; i++)
+            if (asProcesses)
             {
-                if (asProcesses)
+                // Started together on a folder that does not exist yet: both create and open the store at once.
+                var launches = Enumerable.Range(0, servers).Select(_ => BerthProcess.StartAsync(data)).ToList();
+                try
                 {
-                    var process = await BerthProcess.StartAsync(data);
-                    started.Add(process);
-                    addresses.Add(process.Address);
+                    await Task.WhenAll(launches);
                 }
-                else
+                finally
+                {
+                    started.AddRange(launches.Where(l => l.IsCompletedSuccessfully).Select(l => l.Result));
+                }
+                addresses.AddRange(launches.Select(l => l.Result.Address));
+            }
+            else
+            {
+                for (var i = 0; i < servers; i++)
                 {
                     var registry = await TestRegistry.StartAsync(dataDirectory: data);
                     started.Add(registry);
