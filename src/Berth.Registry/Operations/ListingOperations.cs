@@ -33,22 +33,22 @@ public sealed class ListingOperations
     public Result<NameList> Tags(string name, string? n, string? last)
     {
         if (Validate.Name(name) is { } nameError) return nameError;
-        if (ParsePageSize(n) is not { } pageSize) return BadPageSize();
-        if (pageSize.Value == 0)
+        if (!TryParsePageSize(n, out var pageSize)) return BadPageSize();
+        if (pageSize == 0)
         {
             // n=0 asks for nothing: an empty list and no Link (distribution-spec end-8).
             return _metadata.RepositoryExists(name) ? new NameList([], null, 0) : RegistryError.NameUnknown(name);
         }
-        var page = _metadata.ListTags(name, last, pageSize.Value ?? int.MaxValue - 1);
+        var page = _metadata.ListTags(name, last, pageSize ?? int.MaxValue - 1);
         if (page is null) return RegistryError.NameUnknown(name);
-        return ToList(page, pageSize.Value);
+        return ToList(page, pageSize);
     }
 
     public Result<NameList> Catalog(string? n, string? last)
     {
-        if (ParsePageSize(n) is not { } pageSize) return BadPageSize();
-        if (pageSize.Value == 0) return new NameList([], null, 0);
-        return ToList(_metadata.ListRepositories(last, pageSize.Value ?? int.MaxValue - 1), pageSize.Value);
+        if (!TryParsePageSize(n, out var pageSize)) return BadPageSize();
+        if (pageSize == 0) return new NameList([], null, 0);
+        return ToList(_metadata.ListRepositories(last, pageSize ?? int.MaxValue - 1), pageSize);
     }
 
     /// <summary>
@@ -92,18 +92,15 @@ public sealed class ListingOperations
     private static NameList ToList(Page page, int? pageSize) =>
         new(page.Items, page.HasMore && page.Items.Count > 0 ? page.Items[^1] : null, pageSize);
 
-    /// <summary>Null when n is malformed; a wrapper holding null when n is absent (no limit).</summary>
-    private StrongBox<int?>? ParsePageSize(string? n)
+    /// <summary>False when n is malformed; <paramref name="limit"/> is null when n is absent (no limit).</summary>
+    private bool TryParsePageSize(string? n, out int? limit)
     {
-        if (n is null) return new StrongBox<int?>(null);
-        if (!int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var size)) return null;
-        return new StrongBox<int?>(Math.Min(size, _options.MaxPageSize));
+        limit = null;
+        if (n is null) return true;
+        if (!int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out var size)) return false;
+        limit = Math.Min(size, _options.MaxPageSize);
+        return true;
     }
 
     private static RegistryError BadPageSize() => RegistryError.Unsupported("n must be a non-negative integer");
-
-    private sealed class StrongBox<T>(T value)
-    {
-        public T Value { get; } = value;
-    }
 }
