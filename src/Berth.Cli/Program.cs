@@ -1,10 +1,35 @@
 using System.CommandLine;
 using Berth.Cli.Commands;
+using Berth.Cli.Invocation;
 
-var root = new RootCommand("Berth: an OCI registry and client")
+return await BerthCommandLine.Create().Parse(args).InvokeAsync();
+
+/// <summary>The <c>berth</c> command tree; tests build it too, to run commands in-process.</summary>
+public static class BerthCommandLine
 {
-    ServeCommand.Create(),
-    MaintenanceCommands.CreateGc(),
-    MaintenanceCommands.CreateFsck(),
-};
-return await root.Parse(args).InvokeAsync();
+    public static RootCommand Create()
+    {
+        var options = new GlobalOptions();
+        var root = new RootCommand("Berth: an OCI registry and client")
+        {
+            ServeCommand.Create(),
+            MaintenanceCommands.CreateGc(),
+            MaintenanceCommands.CreateFsck(),
+            LoginCommands.CreateLogin(options),
+            LoginCommands.CreateLogout(options),
+            TransferCommands.CreatePush(options),
+            TransferCommands.CreatePull(options),
+            TransferCommands.CreateCopy(options),
+            TagCommands.CreateTag(options),
+            TagCommands.CreateTags(options),
+            ManifestCommands.Create(options),
+            BlobCommands.Create(options),
+            ReferrerCommands.CreateReferrers(options),
+            ReferrerCommands.CreateAttach(options),
+            HistoryCommand.Create(options),
+            IndexCommands.Create(options),
+        };
+        foreach (var option in options.All) root.Options.Add(option);
+        return root;
+    }
+}
