@@ -34,11 +34,17 @@ public sealed class Manifest
         new(bytes, MediaTypes.Essence(mediaType), Digest.Compute(algorithm ?? DigestAlgorithm.Sha256, bytes));
 
     /// <summary>Serialises a JSON document once; the result is what gets pushed and digested.</summary>
+    /// <summary>Compact, and without escaping '+' in media types (the default encoder writes \u002B, which tools show as noise).</summary>
+    private static readonly System.Text.Json.JsonSerializerOptions Compact = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     public static Manifest FromJson(JsonObject document)
     {
         var mediaType = document["mediaType"]?.GetValue<string>()
             ?? throw new ArgumentException("a manifest built here must state its mediaType", nameof(document));
-        return FromBytes(System.Text.Encoding.UTF8.GetBytes(document.ToJsonString()), mediaType);
+        return FromBytes(System.Text.Encoding.UTF8.GetBytes(document.ToJsonString(Compact)), mediaType);
     }
 
     /// <summary>The JSON tree, for reading fields the parsed form does not keep (platforms, annotations).</summary>

@@ -13,7 +13,11 @@ namespace Berth.Client.Content;
 public sealed class OciImageLayout
 {
     public const string RefNameAnnotation = "org.opencontainers.image.ref.name";
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Indented = new()
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     private OciImageLayout(string root, JsonObject index)
     {
