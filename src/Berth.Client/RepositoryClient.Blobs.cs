@@ -9,7 +9,9 @@ using Berth.Oci.Digests;
 namespace Berth.Client;
 
 /// <summary>What pushing one blob did.</summary>
-public sealed record BlobPushResult(Digest Digest, long Size, BlobPushOutcome Outcome, int Resumes);
+/// <param name="Resumes">Times the upload went on from where the registry had got to after a dropped connection.</param>
+/// <param name="Restarts">Times the registry had dropped the session (as CNCF Distribution does after a broken request) and the upload began again.</param>
+public sealed record BlobPushResult(Digest Digest, long Size, BlobPushOutcome Outcome, int Resumes, int Restarts = 0);
 
 public enum BlobPushOutcome
 {
@@ -117,7 +119,7 @@ public sealed partial class RepositoryClient
         }
         await upload.SendRemainingAsync(cancellationToken).ConfigureAwait(false);
         await CompleteUploadAsync(upload.Location, digest, null, 0, null, cancellationToken).ConfigureAwait(false);
-        return new BlobPushResult(digest, size, BlobPushOutcome.Uploaded, upload.Resumes);
+        return new BlobPushResult(digest, size, BlobPushOutcome.Uploaded, upload.Resumes, upload.Restarts);
     }
 
     /// <summary>
@@ -198,6 +200,8 @@ public sealed partial class RepositoryClient
 
         public int Resumes { get; private set; }
 
+        public int Restarts { get; private set; }
+
         public async Task SendRemainingAsync(CancellationToken cancellationToken)
         {
             var chunkSize = repository.Registry.Options.ChunkSize;
@@ -271,6 +275,17 @@ public sealed partial class RepositoryClient
             Resumes++;
             using var request = new HttpRequestMessage(HttpMethod.Get, Location);
             using var response = await repository.SendAsync(request, repository.PushScope, cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.NotFound && (source.CanSeek || (_chunkStart == 0 && _chunkLength > 0)))
+            {
+                // The registry gave the session up (CNCF Distribution cancels an upload whose stored
+                // size no longer matches the state in its Location after a broken request): begin
+                // again in a new session, which needs the bytes from the start.
+                Restarts++;
+                Location = await repository.StartUploadAsync(cancellationToken).ConfigureAwait(false);
+                Offset = 0;
+                progress?.Report(0);
+                return;
+            }
             await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
             if (response.Headers.Location is not null) Location = repository.Registry.ResolveLocation(response);
             Offset = ParseUploadRange(response) ?? 0;
