@@ -9,7 +9,7 @@ namespace Berth.Client.Tests.Support;
 /// a temporary folder, deletes enabled. When the binary is missing the tests fail with a message that
 /// says what to install — they never skip silently, or a green run would hide that nothing was tested.
 /// </summary>
-public sealed class DistributionRegistryFixture : ITestRegistry, IAsyncLifetime
+public class DistributionRegistryFixture : ITestRegistry, IAsyncLifetime
 {
     public const string Binary = "/usr/bin/docker-registry";
 
@@ -23,7 +23,10 @@ public sealed class DistributionRegistryFixture : ITestRegistry, IAsyncLifetime
 
     public bool HasReferrersApi => false;
 
-    public async Task InitializeAsync()
+    /// <summary>Extra top-level YAML sections, e.g. "auth:".</summary>
+    protected virtual string ExtraConfiguration(string root) => "";
+
+    public virtual async Task InitializeAsync()
     {
         if (!File.Exists(Binary))
         {
@@ -55,6 +58,7 @@ public sealed class DistributionRegistryFixture : ITestRegistry, IAsyncLifetime
                 health:
                   storagedriver:
                     enabled: false
+                {ExtraConfiguration(_root)}
                 """);
             var start = new ProcessStartInfo(Binary, ["serve", config])
             {
@@ -82,7 +86,8 @@ public sealed class DistributionRegistryFixture : ITestRegistry, IAsyncLifetime
             try
             {
                 using var response = await http.GetAsync($"http://{Host}/v2/");
-                if (response.StatusCode == HttpStatusCode.OK) return true;
+                // 401 is as good as 200 here: a registry with auth answers /v2/ with a challenge.
+                if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Unauthorized) return true;
             }
             catch (HttpRequestException)
             {
@@ -123,7 +128,7 @@ public sealed class DistributionRegistryFixture : ITestRegistry, IAsyncLifetime
         _process = null;
     }
 
-    public Task DisposeAsync()
+    public virtual Task DisposeAsync()
     {
         StopProcess();
         try
