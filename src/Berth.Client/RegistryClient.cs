@@ -94,7 +94,39 @@ public sealed class RegistryClient : IDisposable
         request.Options.Set(AccessScope.RequestKey, scopes);
         var response = await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
         ObserveResponse(response);
+        // Reads are safe to repeat (RFC 9110 §9.2.2); a registry under concurrent writes can answer one
+        // with a transient 5xx (CNCF Distribution does while a tag link is being rewritten) or 429.
+        for (var retry = 1; retry <= TransientReadRetries && IsTransient(response) && IsRepeatableRead(request); retry++)
+        {
+            var delay = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromMilliseconds(50 * retry * retry);
+            response.Dispose();
+            await Task.Delay(delay < TimeSpan.FromSeconds(5) ? delay : TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            using var again = CloneRead(request);
+            response = await _http.SendAsync(again, completion, cancellationToken).ConfigureAwait(false);
+            ObserveResponse(response);
+        }
         return response;
+    }
+
+    private const int TransientReadRetries = 3;
+
+    private static bool IsTransient(HttpResponseMessage response) =>
+        response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway
+            or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;
+
+    private static bool IsRepeatableRead(HttpRequestMessage request) =>
+        request.Content is null && (request.Method == HttpMethod.Get || request.Method == HttpMethod.Head);
+
+    private static HttpRequestMessage CloneRead(HttpRequestMessage request)
+    {
+        var clone = new HttpRequestMessage(request.Method, request.RequestUri) { Version = request.Version };
+        foreach (var header in request.Headers)
+        {
+            // The handler attaches credentials again; a stale Authorization must not be replayed.
+            if (header.Key != "Authorization") clone.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+        foreach (var option in request.Options) ((IDictionary<string, object?>)clone.Options)[option.Key] = option.Value;
+        return clone;
     }
 
     /// <summary>Any response may carry the signal (§5.3: every /v2/ response, including 401 and 404).</summary>
