@@ -217,7 +217,7 @@ public sealed partial class RepositoryClient
                         await PatchAsync(_chunk.AsMemory(from, _chunkLength - from), cancellationToken).ConfigureAwait(false);
                     }
                     catch (Exception e) when (Resumes < repository.Registry.Options.TransferResumeAttempts
-                        && (IsConnectionFailure(e, cancellationToken) || e is RegistryRequestException { StatusCode: HttpStatusCode.RequestedRangeNotSatisfiable }))
+                        && (IsConnectionFailure(e, cancellationToken) || IsOutOfStep(e)))
                     {
                         await ResumeAfterFailureAsync(cancellationToken).ConfigureAwait(false);
                     }
@@ -229,6 +229,14 @@ public sealed partial class RepositoryClient
                 _chunk = null;
             }
         }
+
+        /// <summary>
+        /// After a broken request the registry may still be finishing it when we ask for the status, so
+        /// the next PATCH can meet a different offset (416) or a session the registry has since
+        /// cancelled (404, CNCF Distribution); asking for the status again sorts out either.
+        /// </summary>
+        private bool IsOutOfStep(Exception e) =>
+            Resumes > 0 && e is RegistryRequestException { StatusCode: HttpStatusCode.RequestedRangeNotSatisfiable or HttpStatusCode.NotFound };
 
         /// <summary>Makes the chunk buffer hold the bytes starting at <see cref="Offset"/>.</summary>
         private async Task FillChunkAsync(int chunkSize, CancellationToken cancellationToken)

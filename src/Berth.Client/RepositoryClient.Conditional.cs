@@ -42,8 +42,8 @@ public sealed partial class RepositoryClient
                 };
             }
 
-            var support = await RequireConditionalSupportAsync(current?.Manifest ?? next, current is null, whenUnprotected,
-                $"update {tag}", cancellationToken).ConfigureAwait(false);
+            var support = await RequireConditionalSupportAsync(current?.Manifest ?? next, whenUnprotected, $"update {tag}", cancellationToken)
+                .ConfigureAwait(false);
             var condition = current is null ? WriteCondition.CreateOnly
                 : current.EntityTag is { Length: > 0 } entityTag ? WriteCondition.IfMatchEntityTag(entityTag)
                 : WriteCondition.IfMatchDigest(current.Digest);
@@ -87,7 +87,7 @@ public sealed partial class RepositoryClient
         var support = Registry.ConditionalSupport;
         if (condition.IsConditional)
         {
-            support = await RequireConditionalSupportAsync(manifest, false, whenUnprotected, $"tag {tag}", cancellationToken).ConfigureAwait(false);
+            support = await RequireConditionalSupportAsync(manifest, whenUnprotected, $"tag {tag}", cancellationToken).ConfigureAwait(false);
             if (!support.IsGuaranteed())
             {
                 // Best effort on a registry that would ignore the header: check first, knowing it races.
@@ -120,12 +120,14 @@ public sealed partial class RepositoryClient
     }
 
     /// <summary>
-    /// Learns whether the registry honours preconditions (signal first, then the probe with a manifest
-    /// that exists) and applies the caller's policy when it does not.
+    /// Learns whether the registry honours preconditions on manifest writes — the signal header first,
+    /// then the non-destructive probe of conditional-requests §5.4 with <paramref name="probe"/> (pushed
+    /// by digest first when the repository does not have it: harmless, it is untagged content) — and
+    /// applies the caller's policy when it does not.
     /// </summary>
-    /// <param name="pushFirst">The probe manifest is not in the registry yet: push it by digest first (harmless, untagged).</param>
-    private async Task<ConditionalSupport> RequireConditionalSupportAsync(Manifest probe, bool pushFirst, UnprotectedWritePolicy policy,
-        string operation, CancellationToken cancellationToken)
+    /// <exception cref="UnprotectedWriteException">No guarantee, and <paramref name="policy"/> refuses.</exception>
+    public async Task<ConditionalSupport> RequireConditionalSupportAsync(Manifest probe, UnprotectedWritePolicy policy, string operation,
+        CancellationToken cancellationToken = default)
     {
         var support = Registry.ConditionalSupport;
         if (support == ConditionalSupport.Unknown)
@@ -134,7 +136,10 @@ public sealed partial class RepositoryClient
         }
         if (support == ConditionalSupport.Unknown)
         {
-            if (pushFirst) await PutManifestCoreAsync(probe.Digest.ToString(), probe, WriteCondition.None, cancellationToken).ConfigureAwait(false);
+            if (await HeadManifestAsync(probe.Digest.ToString(), cancellationToken).ConfigureAwait(false) is null)
+            {
+                await PutManifestCoreAsync(probe.Digest.ToString(), probe, WriteCondition.None, cancellationToken).ConfigureAwait(false);
+            }
             support = await Registry.DetectConditionalSupportAsync(this, probe, cancellationToken).ConfigureAwait(false);
         }
         if (!support.IsGuaranteed() && policy == UnprotectedWritePolicy.Refuse)

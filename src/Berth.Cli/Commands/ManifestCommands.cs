@@ -2,7 +2,6 @@ using System.CommandLine;
 using Berth.Cli.Invocation;
 using Berth.Client;
 using Berth.Client.Conditional;
-using Berth.Client.Errors;
 
 namespace Berth.Cli.Commands;
 
@@ -121,19 +120,16 @@ public static class ManifestCommands
         return command;
     }
 
-    /// <summary>Detects support (signal, then probe with a manifest that exists) and applies --allow-unprotected.</summary>
-    internal static async Task<ConditionalSupport> RequireSupportAsync(CliSession session, RepositoryClient repository, Manifest probe,
+    /// <summary>The library's detection and policy; with --allow-unprotected it warns instead of refusing.</summary>
+    private static async Task<ConditionalSupport> RequireSupportAsync(CliSession session, RepositoryClient repository, Manifest probe,
         bool allowUnprotected, string operation, CancellationToken cancellationToken)
     {
-        var support = await repository.Registry.DetectConditionalSupportAsync(cancellationToken: cancellationToken);
-        if (support == ConditionalSupport.Unknown
-            && await repository.HeadManifestAsync(probe.Digest.ToString(), cancellationToken) is not null)
+        var support = await repository.RequireConditionalSupportAsync(probe,
+            allowUnprotected ? UnprotectedWritePolicy.Proceed : UnprotectedWritePolicy.Refuse, operation, cancellationToken);
+        if (!support.IsGuaranteed())
         {
-            support = await repository.Registry.DetectConditionalSupportAsync(repository, probe, cancellationToken);
+            await session.WarnAsync($"{repository.Registry.Registry} ignores conditional requests ({support.Describe()}); the condition is not enforced");
         }
-        if (support.IsGuaranteed()) return support;
-        if (!allowUnprotected) throw new UnprotectedWriteException(repository.Registry.Registry, repository.Name, operation, support);
-        await session.WarnAsync($"{repository.Registry.Registry} ignores conditional requests ({support.Describe()}); the condition is not enforced");
         return support;
     }
 

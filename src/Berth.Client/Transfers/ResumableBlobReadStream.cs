@@ -53,7 +53,7 @@ public sealed class ResumableBlobReadStream : Stream
         }
         ContentLength = _response.Content.Headers.ContentLength ?? _expectedLength;
         // Only a strong validator may go in If-Range (RFC 9110 §13.1.5).
-        _entityTag = _response.Headers.ETag is { IsWeak: false } tag ? RepositoryClient.RawHeader(_response, "ETag") : null;
+        _entityTag = _response.Headers.ETag is { IsWeak: false } ? RepositoryClient.RawHeader(_response, "ETag") : null;
         _body = await _response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
     }
 
