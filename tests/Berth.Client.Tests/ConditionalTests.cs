@@ -165,6 +165,25 @@ public sealed class ProbedConditionalTests(SilentBerthRegistryFixture registry) 
         var result = await repository.AddAsync("multi", image.Digest);
         Assert.Equal(ConditionalSupport.Probed, result.Protection);
     }
+    [Fact]
+    public async Task ManifestPutCreateOnly_ProbesWithTheNewManifest_ThenProtectsTheTag()
+    {
+        using var client = registry.NewClient();
+        using var cli = new CliRunner();
+        using var files = new TempDirectory();
+        var name = TestRegistryExtensions.UniqueRepository("probe/create");
+        var (config, layer, first) = TestImages.Image(new Platform("linux", "amd64"), 1);
+        var (config2, layer2, second) = TestImages.Image(new Platform("linux", "amd64"), 2);
+        foreach (var blob in new[] { config, layer, config2, layer2 }) await client.Repository(name).PushBlobAsync(blob);
+
+        var created = await cli.RunAsync("manifest", "put", $"{registry.Host}/{name}:release", files.File("a.json", first.Bytes), "--create-only", "--output", "json");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        Assert.True(created.Json.GetProperty("protected").GetBoolean());
+
+        var refused = await cli.RunAsync("manifest", "put", $"{registry.Host}/{name}:release", files.File("b.json", second.Bytes), "--create-only");
+        Assert.Equal(3, refused.ExitCode);
+        Assert.Equal(first.Digest, (await client.Repository(name).GetManifestAsync("release")).Digest);
+    }
 }
 
 /// <summary>

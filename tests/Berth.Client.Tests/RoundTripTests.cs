@@ -143,6 +143,51 @@ public abstract class RoundTripTests(ITestRegistry registry)
         Assert.Equal(4, gone.ExitCode);
     }
 
+    [Fact]
+    public async Task BlobCommands_PutGetDelete()
+    {
+        using var cli = new CliRunner();
+        using var files = new TempDirectory();
+        var content = TestImages.RandomBytes(70_000, 11);
+        var file = files.File("blob.bin", content);
+        var repository = $"{registry.Host}/{TestRegistryExtensions.UniqueRepository("roundtrip/blob")}";
+
+        var put = await cli.RunAsync("blob", "put", repository, file, "--output", "json");
+        Assert.True(put.ExitCode == 0, put.ToString());
+        var digest = put.Json.GetProperty("digest").GetString();
+        Assert.Equal(Digest.Compute(DigestAlgorithm.Sha256, content).ToString(), digest);
+        var again = await cli.RunAsync("blob", "put", repository, file, "--output", "json");
+        Assert.Equal("alreadyPresent", again.Json.GetProperty("outcome").GetString());
+
+        var get = await cli.RunAsync("blob", "get", $"{repository}@{digest}", "--file", files.Sub("back.bin"));
+        Assert.True(get.ExitCode == 0, get.ToString());
+        Assert.Equal(content, await File.ReadAllBytesAsync(files.Sub("back.bin")));
+
+        var deleted = await cli.RunAsync("blob", "delete", $"{repository}@{digest}");
+        Assert.True(deleted.ExitCode == 0, deleted.ToString());
+        var missing = await cli.RunAsync("blob", "get", $"{repository}@{digest}", "--file", files.Sub("gone.bin"));
+        Assert.Equal(4, missing.ExitCode);
+    }
+
+    [Fact]
+    public async Task ManifestPut_FromAFile_KeepsItsBytesAndDigest()
+    {
+        using var cli = new CliRunner();
+        using var files = new TempDirectory();
+        using var client = registry.NewClient();
+        var name = TestRegistryExtensions.UniqueRepository("roundtrip/manifest");
+        var (config, layer, manifest) = TestImages.Image(new Platform("linux", "arm64"), 12);
+        await client.Repository(name).PushBlobAsync(config);
+        await client.Repository(name).PushBlobAsync(layer);
+        var file = files.File("manifest.json", manifest.Bytes);
+
+        var put = await cli.RunAsync("manifest", "put", $"{registry.Host}/{name}:v1", file, "--output", "json");
+        Assert.True(put.ExitCode == 0, put.ToString());
+        Assert.Equal(manifest.Digest.ToString(), put.Json.GetProperty("digest").GetString());
+        var back = await client.Repository(name).GetManifestAsync("v1");
+        Assert.Equal(manifest.Bytes, back.Manifest.Bytes);
+    }
+
     private static string RepositoryOf(string reference) => Client.References.ImageReference.Parse(reference).Repository;
 }
 
