@@ -2,7 +2,7 @@ using System.CommandLine;
 using Berth.Cli.Commands;
 using Berth.Cli.Invocation;
 
-return await BerthCommandLine.Create().Parse(args).InvokeAsync();
+return await BerthCommandLine.RunAsync(args);
 
 /// <summary>The <c>berth</c> command tree; tests build it too, to run commands in-process.</summary>
 public static class BerthCommandLine
@@ -31,5 +31,13 @@ public static class BerthCommandLine
         };
         foreach (var option in options.All) root.Options.Add(option);
         return root;
+    }
+
+    /// <summary>Parses and runs; a command line that does not parse exits with <see cref="ExitCodes.Usage"/>.</summary>
+    public static async Task<int> RunAsync(string[] args, InvocationConfiguration? configuration = null)
+    {
+        var parse = Create().Parse(args);
+        var exitCode = await parse.InvokeAsync(configuration);
+        return parse.Errors.Count > 0 ? ExitCodes.Usage : exitCode;
     }
 }

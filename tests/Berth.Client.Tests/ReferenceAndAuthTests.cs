@@ -128,6 +128,14 @@ public sealed class LoginCommandTests(BerthRegistryFixture registry) : IClassFix
     }
 
     [Fact]
+    public async Task MissingArguments_ExitWithUsage()
+    {
+        using var cli = new CliRunner();
+        Assert.Equal(2, (await cli.RunAsync("tag")).ExitCode);
+        Assert.Equal(2, (await cli.RunAsync("index", "add", $"{registry.Host}/a@sha256:{new string('0', 64)}", "sha256:x")).ExitCode);
+    }
+
+    [Fact]
     public async Task EveryCommandHasHelp()
     {
         using var cli = new CliRunner();

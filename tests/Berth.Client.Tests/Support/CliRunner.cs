@@ -22,7 +22,7 @@ public sealed class CliRunner : IDisposable
         var output = new StringWriter();
         var error = new StringWriter();
         string[] all = [.. args, "--docker-config", ConfigDirectory];
-        var exitCode = await BerthCommandLine.Create().Parse(all).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        var exitCode = await BerthCommandLine.RunAsync(all, new InvocationConfiguration { Output = output, Error = error });
         return new CliResult(exitCode, output.ToString(), error.ToString());
     }
 
