@@ -33,8 +33,8 @@ public sealed class Sandbox : IAsyncDisposable
         }
         TempDirectory = Folder("tmp");
         ContainersConfig = Folder("etc/containers");
-        StorageRoot = Folder("storage/root");
-        StorageRunRoot = Folder("storage/run");
+        StorageRoot = Folder("storage");
+        StorageRunRoot = Folder("runroot");
         WriteContainersConfiguration();
     }
 
@@ -57,10 +57,13 @@ public sealed class Sandbox : IAsyncDisposable
 
     public ITestOutputHelper Output => _output;
 
-    /// <summary>A short root (the containerd socket path must stay under 108 bytes).</summary>
+    /// <summary>
+    /// A short root: a unix socket path (containerd's) must stay under 108 bytes, and podman build
+    /// refuses a --runroot longer than 50 characters.
+    /// </summary>
     public static Sandbox Create(ITestOutputHelper output)
     {
-        var root = Path.Combine(Path.GetTempPath(), "berth-interop-" + Guid.NewGuid().ToString("N")[..12]);
+        var root = Path.Combine(Path.GetTempPath(), "berth-io-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(root);
         return new Sandbox(root, output);
     }
