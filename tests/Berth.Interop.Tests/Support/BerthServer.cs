@@ -46,7 +46,7 @@ public sealed partial class BerthServer : IAsyncDisposable
         environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         environment["DOTNET_NOLOGO"] = "1";
         var info = ChildProcess.StartInfo(dotnet,
-            ["exec", berth, "serve", "--listen", "127.0.0.1:0", "--data", sandbox.Folder("berth-data"), "--log-level", "Information"],
+            ["exec", berth, "serve", "--listen", "127.0.0.1:0", "--data", sandbox.Folder("berth-data-" + Guid.NewGuid().ToString("N")[..8]), "--log-level", "Information"],
             environment, sandbox.Root);
         var daemon = Daemon.Start(info);
         try
