@@ -89,6 +89,52 @@ public sealed class PodmanTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task Search_ListsRepositoriesFromTheCatalogAndTheirTags()
+    {
+        await using var sandbox = Sandbox.Create(output);
+        var berth = await BerthServer.StartAsync(sandbox);
+        var layout = OciLayout.Create(sandbox.Folder("layout"));
+        var image = Images.BusyboxImage(layout, "amd64");
+        await berth.PushAsync(layout, image.Manifest, "search/alpha", "v1");
+        await berth.PushAsync(layout, image.Manifest, "search/alpha", "v2");
+        await berth.PushAsync(layout, image.Manifest, "search/beta", "latest");
+        var storage = Storage.Create(sandbox, "search");
+
+        var repositories = (await Podman(sandbox, storage, "search", "--tls-verify=false", "--format", "{{.Name}}", $"{berth.Host}/")).Output;
+        Assert.Equal([$"{berth.Host}/search/alpha", $"{berth.Host}/search/beta"],
+            repositories.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Order(StringComparer.Ordinal));
+        // podman 4.3 ignores --format with --list-tags: a NAME/TAG table.
+        var table = (await Podman(sandbox, storage, "search", "--tls-verify=false", "--list-tags", $"{berth.Host}/search/alpha")).Output;
+        var rows = table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        Assert.All(rows, r => Assert.Equal($"{berth.Host}/search/alpha", r[0]));
+        Assert.Equal(["v1", "v2"], rows.Select(r => r[1]).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task InsecureRegistryInRegistriesConf_LetsPodmanAndSkopeoUsePlainHttpWithoutFlags()
+    {
+        await using var sandbox = Sandbox.Create(output);
+        var berth = await BerthServer.StartAsync(sandbox);
+        var storage = Storage.Create(sandbox, "storage");
+        var context = BusyboxBuildContext(sandbox, "registries.conf");
+        var reference = $"{berth.Host}/podman/conf:v1";
+        await Podman(sandbox, storage, "build", "--pull=never", "-t", reference, "-f", Path.Combine(context, "Containerfile"), context);
+
+        // Without the flag, and without the registries.conf entry, the clients insist on HTTPS.
+        var refused = await sandbox.TryRunAsync(Client.Podman, [.. storage.Flags(), "push", reference]);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("http: server gave HTTP response to HTTPS client", refused.Error);
+
+        sandbox.AllowPlainHttp(berth.Host);
+        await Podman(sandbox, storage, "push", reference);
+        var puller = Storage.Create(sandbox, "puller");
+        await Podman(sandbox, puller, "pull", reference);
+        var raw = await sandbox.RunAsync(Client.Skopeo, ["inspect", "--raw", $"docker://{reference}"]);
+        Assert.Equal((await berth.GetManifestAsync("podman/conf", "v1")).Content, System.Text.Encoding.UTF8.GetBytes(raw.Output));
+    }
+
     /// <summary>A build context whose Containerfile needs no RUN (so no runtime and no network): FROM scratch, COPY busybox.</summary>
     internal static string BusyboxBuildContext(Sandbox sandbox, string message)
     {

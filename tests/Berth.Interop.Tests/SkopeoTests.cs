@@ -167,6 +167,53 @@ public sealed class SkopeoTests(ITestOutputHelper output)
         Assert.Equal(served.Content, raw);
     }
 
+    [Fact]
+    public async Task ZstdRecompression_IsStoredAndCopiedBackOutUnchanged()
+    {
+        await using var sandbox = Sandbox.Create(output);
+        var berth = await BerthServer.StartAsync(sandbox);
+        var source = OciLayout.Create(sandbox.Folder("source"));
+        var image = Images.BusyboxImage(source, "amd64", refName: "v1");
+
+        await Skopeo(sandbox, "copy", "--dest-compress-format", "zstd", "--dest-tls-verify=false", $"oci:{source.Path}:v1",
+            $"docker://{berth.Host}/skopeo/zstd:v1");
+
+        var served = await berth.GetManifestAsync("skopeo/zstd", "v1");
+        var layer = JsonNode.Parse(served.Content)!["layers"]![0]!;
+        Assert.Equal("application/vnd.oci.image.layer.v1.tar+zstd", (string)layer["mediaType"]!);
+        Assert.NotEqual(image.Layers[0].Descriptor.Digest, (string)layer["digest"]!);
+        var copy = OciLayout.Create(sandbox.Folder("copy"));
+        await Skopeo(sandbox, "copy", "--src-tls-verify=false", $"docker://{berth.Host}/skopeo/zstd:v1", $"oci:{copy.Path}:v1");
+        Assert.Equal(served.Digest, copy.Resolve("v1").Digest);
+        Assert.Equal(served.Content, copy.ReadBlob(served.Digest));
+        Assert.Equal((string)layer["digest"]!, Hashes.Sha256File(copy.BlobPath((string)layer["digest"]!)));
+    }
+
+    [Fact]
+    public async Task NonDistributableLayer_IsNotUploaded_AndTheManifestIsAccepted()
+    {
+        await using var sandbox = Sandbox.Create(output);
+        var berth = await BerthServer.StartAsync(sandbox);
+        var source = OciLayout.Create(sandbox.Folder("source"));
+        var local = Images.BusyboxLayer(source, "on top of a foreign layer");
+        // A layer that lives elsewhere (as Windows base layers did): only its descriptor, with URLs, is in the manifest.
+        var foreign = new Layer(new Descriptor("application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+            Hashes.Sha256(System.Text.Encoding.UTF8.GetBytes("not here")), 123456), Hashes.Sha256(System.Text.Encoding.UTF8.GetBytes("not here either")));
+        var image = Images.BuildImage(source, "amd64", [foreign, local]);
+        var manifest = source.ReadJsonBlob(image.Manifest.Digest);
+        manifest["layers"]![0]!["urls"] = new JsonArray("https://example.invalid/base-layer.tar.gz");
+        var withUrls = source.WriteJson(manifest, MediaTypes.OciManifest);
+        source.Tag(withUrls, "v1");
+
+        await Skopeo(sandbox, "copy", "--dest-tls-verify=false", $"oci:{source.Path}:v1", $"docker://{berth.Host}/skopeo/foreign:v1");
+
+        var served = await berth.GetManifestAsync("skopeo/foreign", "v1");
+        Assert.Equal(withUrls.Digest, served.Digest);
+        await berth.WaitForRequestAsync(r => r is { Method: "PUT", Target: "/v2/skopeo/foreign/manifests/v1" }, "the manifest PUT");
+        Assert.DoesNotContain(berth.Requests(), r => r.Target.Contains(foreign.Descriptor.Digest));
+        Assert.Equal((local.Descriptor.Digest, local.Descriptor.Size), await berth.HashBlobAsync("skopeo/foreign", local.Descriptor.Digest));
+    }
+
     private static Task<CommandResult> Skopeo(Sandbox sandbox, params string[] arguments) => sandbox.RunAsync(Client.Skopeo, arguments);
 
     private static async Task<byte[]> SkopeoBytes(Sandbox sandbox, params string[] arguments)

@@ -50,6 +50,12 @@ public sealed class Sandbox : IAsyncDisposable
 
     public string ContainersConfig { get; }
 
+    /// <summary>
+    /// Where podman and buildah (CONTAINERS_REGISTRIES_CONF) and skopeo (which ignores that variable in
+    /// Debian 12's version but reads $HOME/.config/containers/registries.conf) both find it.
+    /// </summary>
+    public string RegistriesConf => Path.Combine(Folder("home/.config/containers"), "registries.conf");
+
     /// <summary>podman's and buildah's --root and --runroot.</summary>
     public string StorageRoot { get; }
 
@@ -88,7 +94,7 @@ public sealed class Sandbox : IAsyncDisposable
         ["XDG_CACHE_HOME"] = Folder("home/.cache"),
         ["XDG_RUNTIME_DIR"] = RuntimeDirectory,
         ["TMPDIR"] = TempDirectory,
-        ["CONTAINERS_REGISTRIES_CONF"] = Path.Combine(ContainersConfig, "registries.conf"),
+        ["CONTAINERS_REGISTRIES_CONF"] = RegistriesConf,
         ["CONTAINERS_CONF"] = Path.Combine(ContainersConfig, "containers.conf"),
         ["CONTAINERS_STORAGE_CONF"] = Path.Combine(ContainersConfig, "storage.conf"),
     };
@@ -182,11 +188,22 @@ public sealed class Sandbox : IAsyncDisposable
         return ChildProcess.StartInfo(unshare, wrapper.Concat(arguments), environment, workingDirectory ?? Root);
     }
 
+    /// <summary>Marks a registry insecure (plain HTTP) in this sandbox's registries.conf, so no client flag is needed.</summary>
+    public void AllowPlainHttp(string host) =>
+        File.AppendAllText(RegistriesConf, $"""
+
+            [[registry]]
+            location = "{host}"
+            insecure = true
+
+            """);
+
     private void WriteContainersConfiguration()
     {
-        File.WriteAllText(Path.Combine(ContainersConfig, "registries.conf"), """
+        File.WriteAllText(RegistriesConf, """
             # Only fully qualified names; no search registries, no mirrors.
             unqualified-search-registries = []
+
             """);
         File.WriteAllText(Path.Combine(ContainersConfig, "storage.conf"), $"""
             [storage]
