@@ -115,9 +115,9 @@ public sealed partial class BerthServer : IAsyncDisposable
         {
             throw new InvalidOperationException($"GET blob {repository}@{digest} = {(int)response.StatusCode}");
         }
-        await using var body = await response.Content.ReadAsStreamAsync();
-        var counting = new CountingStream(body);
-        return (Hashes.Sha256(counting), counting.Count);
+        using var sink = new Sha256Sink();
+        await response.Content.CopyToAsync(sink);
+        return (sink.Digest(), sink.Count);
     }
 
     public async Task<byte[]> GetBlobAsync(string repository, string digest)
@@ -178,25 +178,4 @@ public sealed partial class BerthServer : IAsyncDisposable
 
     [GeneratedRegex(@"RequestLoggingMiddleware\[1\] (?<method>[A-Z]+) (?<target>\S+) (?<status>\d{3}) ")]
     private static partial Regex RequestLine();
-
-    private sealed class CountingStream(Stream inner) : Stream
-    {
-        public long Count { get; private set; }
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => Count; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var read = inner.Read(buffer, offset, count);
-            Count += read;
-            return read;
-        }
-    }
 }

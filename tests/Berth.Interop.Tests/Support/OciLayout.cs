@@ -173,8 +173,6 @@ public static class Hashes
         using var stream = File.OpenRead(path);
         return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(stream));
     }
-
-    public static string Sha256(Stream stream) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(stream));
 }
 
 /// <summary>A write-only stream that only hashes and counts what is written to it (for large client output).</summary>

@@ -111,10 +111,12 @@ public sealed class Sandbox : IAsyncDisposable
     public async Task<CommandResult> TryRunAsync(Client client, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null,
         string? workingDirectory = null, TimeSpan? timeout = null, Stream? stdout = null)
     {
-        var info = Isolated(client, arguments, environment, workingDirectory);
+        var argumentList = arguments.ToList();
+        var info = Isolated(client, argumentList, environment, workingDirectory);
         var started = Stopwatch.GetTimestamp();
-        var result = await ChildProcess.RunAsync(info, timeout, stdout);
-        _output.WriteLine($"$ {client.Name} {string.Join(' ', arguments)}  [exit {result.ExitCode}, {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0}s]");
+        // Reported without the unshare/mount wrapper, as one would type it.
+        var result = await ChildProcess.RunAsync(info, timeout, stdout) with { CommandLine = $"{client.Name} {string.Join(' ', argumentList)}" };
+        _output.WriteLine($"$ {result.CommandLine}  [exit {result.ExitCode}, {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0}s]");
         if (result.Output.Length > 0 && stdout is null) _output.WriteLine(Clip(result.Output));
         if (result.Error.Length > 0) _output.WriteLine(Clip(result.Error));
         return result;
