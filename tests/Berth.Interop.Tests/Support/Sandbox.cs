@@ -56,7 +56,7 @@ public sealed class Sandbox : IAsyncDisposable
     /// </summary>
     public string RegistriesConf => Path.Combine(Folder("home/.config/containers"), "registries.conf");
 
-    /// <summary>podman's and buildah's --root and --runroot.</summary>
+    /// <summary>storage.conf's graphroot and runroot, for a client run without --root and --runroot.</summary>
     public string StorageRoot { get; }
 
     public string StorageRunRoot { get; }
