@@ -1,0 +1,181 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace Berth.Interop.Tests.Support;
+
+/// <summary>One request as Berth logged it.</summary>
+public sealed record LoggedRequest(string Method, string Target, int Status);
+
+/// <summary>
+/// The real <c>berth serve</c> executable on an ephemeral loopback port (plain HTTP), with its data
+/// in the sandbox. Its request log is kept so tests can see how a client talked to it (for example
+/// that a copy between repositories mounted blobs instead of uploading them).
+/// </summary>
+public sealed partial class BerthServer : IAsyncDisposable
+{
+    private readonly Daemon _daemon;
+    private readonly Xunit.Abstractions.ITestOutputHelper _output;
+
+    private BerthServer(Daemon daemon, Uri address, Xunit.Abstractions.ITestOutputHelper output)
+    {
+        _daemon = daemon;
+        _output = output;
+        Address = address;
+        Http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
+        {
+            BaseAddress = address,
+            Timeout = TimeSpan.FromMinutes(2),
+        };
+    }
+
+    public Uri Address { get; }
+
+    /// <summary>"127.0.0.1:PORT", the registry host part of image references.</summary>
+    public string Host => $"{Address.Host}:{Address.Port}";
+
+    public HttpClient Http { get; }
+
+    public static async Task<BerthServer> StartAsync(Sandbox sandbox)
+    {
+        var berth = Path.Combine(AppContext.BaseDirectory, "berth.dll");
+        if (!File.Exists(berth)) throw new FileNotFoundException("the berth executable was not built next to the tests", berth);
+        var dotnet = ChildProcess.Require("dotnet", "the .NET SDK");
+        var environment = sandbox.Environment();
+        environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        environment["DOTNET_NOLOGO"] = "1";
+        var info = ChildProcess.StartInfo(dotnet,
+            ["exec", berth, "serve", "--listen", "127.0.0.1:0", "--data", sandbox.Folder("berth-data-" + Guid.NewGuid().ToString("N")[..8]), "--log-level", "Information"],
+            environment, sandbox.Root);
+        var daemon = Daemon.Start(info);
+        try
+        {
+            var line = await daemon.WaitForLineAsync(l => l.Contains("listening on "), TimeSpan.FromSeconds(60), "that it is listening");
+            var address = new Uri(ListeningOn().Match(line).Groups["address"].Value);
+            return sandbox.Own(new BerthServer(daemon, address, sandbox.Output));
+        }
+        catch
+        {
+            await daemon.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The requests logged so far (the log is written asynchronously; see <see cref="WaitForRequestAsync"/>).</summary>
+    public IReadOnlyList<LoggedRequest> Requests() =>
+        _daemon.Lines.Select(l => RequestLine().Match(l)).Where(m => m.Success)
+            .Select(m => new LoggedRequest(m.Groups["method"].Value, Uri.UnescapeDataString(m.Groups["target"].Value), int.Parse(m.Groups["status"].Value)))
+            .ToList();
+
+    public async Task WaitForRequestAsync(Func<LoggedRequest, bool> match, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!Requests().Any(match))
+        {
+            if (DateTime.UtcNow > deadline) throw new InvalidOperationException($"Berth never logged {what}\n{Log}");
+            await Task.Delay(50);
+        }
+    }
+
+    public string Log => _daemon.Log;
+
+    /// <summary>A manifest as Berth serves it: bytes, Content-Type and Docker-Content-Digest.</summary>
+    public async Task<(byte[] Content, string MediaType, string Digest)> GetManifestAsync(string repository, string reference)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v2/{repository}/manifests/{reference}");
+        request.Headers.Accept.ParseAdd(MediaTypes.OciManifest);
+        request.Headers.Accept.ParseAdd(MediaTypes.OciIndex);
+        request.Headers.Accept.ParseAdd(MediaTypes.DockerManifest);
+        request.Headers.Accept.ParseAdd(MediaTypes.DockerManifestList);
+        using var response = await Http.SendAsync(request);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"GET manifest {repository}:{reference} = {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+        var content = await response.Content.ReadAsByteArrayAsync();
+        var digest = response.Headers.GetValues("Docker-Content-Digest").Single();
+        Assert.Equal(Hashes.Sha256(content), digest);
+        return (content, response.Content.Headers.ContentType!.MediaType!, digest);
+    }
+
+    public async Task<HttpStatusCode> ManifestStatusAsync(string repository, string reference)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Head, $"/v2/{repository}/manifests/{reference}");
+        request.Headers.Accept.ParseAdd("*/*");
+        using var response = await Http.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    /// <summary>The SHA-256 of a blob's bytes as served, streamed.</summary>
+    public async Task<(string Digest, long Length)> HashBlobAsync(string repository, string digest)
+    {
+        using var response = await Http.GetAsync($"/v2/{repository}/blobs/{digest}", HttpCompletionOption.ResponseHeadersRead);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"GET blob {repository}@{digest} = {(int)response.StatusCode}");
+        }
+        using var sink = new Sha256Sink();
+        await response.Content.CopyToAsync(sink);
+        return (sink.Digest(), sink.Count);
+    }
+
+    public async Task<byte[]> GetBlobAsync(string repository, string digest)
+    {
+        using var response = await Http.GetAsync($"/v2/{repository}/blobs/{digest}");
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"GET blob {repository}@{digest} = {(int)response.StatusCode}");
+        }
+        return await response.Content.ReadAsByteArrayAsync();
+    }
+
+    public async Task<IReadOnlyList<string>> TagsAsync(string repository)
+    {
+        var json = JsonNode.Parse(await Http.GetStringAsync($"/v2/{repository}/tags/list"))!;
+        return json["tags"]!.AsArray().Select(t => (string)t!).ToList();
+    }
+
+    /// <summary>
+    /// Seeds Berth with everything reachable from <paramref name="root"/> in <paramref name="layout"/>,
+    /// with plain HTTP (monolithic uploads), so a client's pull test does not depend on another client's push.
+    /// </summary>
+    public async Task PushAsync(OciLayout layout, Descriptor root, string repository, string tag)
+    {
+        var closure = layout.Closure(root);
+        foreach (var blob in closure.Where(d => !MediaTypes.IsManifestOrIndex(d.MediaType)))
+        {
+            await using var file = File.OpenRead(layout.BlobPath(blob.Digest));
+            using var content = new StreamContent(file);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            content.Headers.ContentLength = blob.Size;
+            using var response = await Http.PostAsync($"/v2/{repository}/blobs/uploads/?digest={blob.Digest}", content);
+            Assert.True(response.StatusCode == HttpStatusCode.Created, $"seeding blob {blob.Digest}: {(int)response.StatusCode}");
+        }
+        // Children before parents: manifests first, then indexes, the root last under its tag.
+        foreach (var manifest in closure.Where(d => MediaTypes.IsManifestOrIndex(d.MediaType)).Reverse())
+        {
+            var reference = manifest.Digest == root.Digest ? tag : manifest.Digest;
+            using var content = new ByteArrayContent(layout.ReadBlob(manifest.Digest));
+            content.Headers.ContentType = new MediaTypeHeaderValue(manifest.MediaType);
+            using var response = await Http.PutAsync($"/v2/{repository}/manifests/{reference}", content);
+            Assert.True(response.StatusCode == HttpStatusCode.Created,
+                $"seeding manifest {manifest.Digest}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _daemon.DisposeAsync();
+        // Shown with a failing test: how each client actually talked to Berth.
+        _output.WriteLine("--- berth serve log ---");
+        _output.WriteLine(Log);
+    }
+
+    [GeneratedRegex(@"listening on (?<address>http://\S+?)/? with")]
+    private static partial Regex ListeningOn();
+
+    [GeneratedRegex(@"RequestLoggingMiddleware\[1\] (?<method>[A-Z]+) (?<target>\S+) (?<status>\d{3}) ")]
+    private static partial Regex RequestLine();
+}
