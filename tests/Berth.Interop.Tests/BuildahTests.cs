@@ -103,5 +103,5 @@ public sealed class BuildahTests(ITestOutputHelper output)
     }
 
     private static Task<CommandResult> Buildah(Sandbox sandbox, Storage storage, params string[] arguments) =>
-        sandbox.RunAsync(Client.Buildah, storage.Flags().Concat(arguments));
+        sandbox.RunAsync(ThirdPartyClient.Buildah, storage.Flags().Concat(arguments));
 }

@@ -47,7 +47,7 @@ public sealed class DotnetContainerPublishTests(DotnetContainerPublishTests.Hell
             environment["DOTNET_CONTAINER_REGISTRY_CHUNKED_UPLOAD_SIZE_BYTES"] = "16384";
         }
 
-        await sandbox.RunAsync(Client.Dotnet,
+        await sandbox.RunAsync(ThirdPartyClient.Dotnet,
         [
             "publish", hello.ProjectFile, "-c", "Release", "-t:PublishContainer",
             "--disable-build-servers", "-nodeReuse:false", "-p:UseSharedCompilation=false",
@@ -58,7 +58,7 @@ public sealed class DotnetContainerPublishTests(DotnetContainerPublishTests.Hell
         ], environment, workingDirectory: hello.Folder, timeout: TimeSpan.FromMinutes(4));
 
         var pulled = OciLayout.Create(sandbox.Folder("pulled"));
-        await sandbox.RunAsync(Client.Skopeo, ["copy", "--src-tls-verify=false", $"docker://{berth.Host}/dotnet/hello:v1", $"oci:{pulled.Path}:v1"]);
+        await sandbox.RunAsync(ThirdPartyClient.Skopeo, ["copy", "--src-tls-verify=false", $"docker://{berth.Host}/dotnet/hello:v1", $"oci:{pulled.Path}:v1"]);
 
         var manifestDescriptor = pulled.Resolve("v1");
         Assert.Equal(manifestDescriptor.Digest, (await berth.GetManifestAsync("dotnet/hello", "v1")).Digest);

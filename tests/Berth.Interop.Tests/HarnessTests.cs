@@ -10,7 +10,7 @@ public sealed class HarnessTests(ITestOutputHelper output)
     [Fact]
     public void MissingClient_FailsNamingTheDebianPackageToInstall()
     {
-        var missing = new Client("berth-interop-no-such-client", "berth-interop-no-such-package");
+        var missing = new ThirdPartyClient("berth-interop-no-such-client", "berth-interop-no-such-package");
         var error = Assert.Throws<ToolMissingException>(missing.Resolve);
         Assert.Contains("'berth-interop-no-such-client' is not installed", error.Message);
         Assert.Contains("apt-get install -y --no-install-recommends berth-interop-no-such-package", error.Message);
@@ -20,7 +20,7 @@ public sealed class HarnessTests(ITestOutputHelper output)
     public async Task FailingClient_FailsTheTestWithItsOutput()
     {
         await using var sandbox = Sandbox.Create(output);
-        var error = await Assert.ThrowsAsync<CommandFailedException>(() => sandbox.RunAsync(Client.Skopeo, ["inspect", "--no-such-flag"]));
+        var error = await Assert.ThrowsAsync<CommandFailedException>(() => sandbox.RunAsync(ThirdPartyClient.Skopeo, ["inspect", "--no-such-flag"]));
         Assert.Contains("skopeo inspect --no-such-flag", error.Message);
         Assert.Contains("exited 1", error.Message);
         Assert.Contains("no-such-flag", error.Message[error.Message.IndexOf("--- stderr ---", StringComparison.Ordinal)..]);

@@ -24,7 +24,7 @@ public sealed class LargeLayerTests(ITestOutputHelper output)
         var digest = layer.Descriptor.Digest;
 
         // skopeo uploads it.
-        await sandbox.RunAsync(Client.Skopeo, ["copy", "--dest-tls-verify=false", $"oci:{layout.Path}:big", $"docker://{first.Host}/big/skopeo:v1"],
+        await sandbox.RunAsync(ThirdPartyClient.Skopeo, ["copy", "--dest-tls-verify=false", $"oci:{layout.Path}:big", $"docker://{first.Host}/big/skopeo:v1"],
             timeout: TimeSpan.FromMinutes(4));
         Assert.Equal(image.Manifest.Digest, (await first.GetManifestAsync("big/skopeo", "v1")).Digest);
         Assert.Equal((digest, layer.Descriptor.Size), await first.HashBlobAsync("big/skopeo", digest));
@@ -42,16 +42,16 @@ public sealed class LargeLayerTests(ITestOutputHelper output)
 
         // skopeo downloads what ctr uploaded.
         var pulled = OciLayout.Create(sandbox.Folder("pulled"));
-        await sandbox.RunAsync(Client.Skopeo, ["copy", "--src-tls-verify=false", $"docker://{second.Host}/big/ctr:v1", $"oci:{pulled.Path}:v1"],
+        await sandbox.RunAsync(ThirdPartyClient.Skopeo, ["copy", "--src-tls-verify=false", $"docker://{second.Host}/big/ctr:v1", $"oci:{pulled.Path}:v1"],
             timeout: TimeSpan.FromMinutes(4));
         Assert.Equal(image.Manifest.Digest, pulled.Resolve("v1").Digest);
         Assert.Equal(digest, Hashes.Sha256File(pulled.BlobPath(digest)));
 
         // podman downloads it too, and checks the uncompressed layer against the config's diff ID.
         var storage = Storage.Create(sandbox, "podman");
-        await sandbox.RunAsync(Client.Podman, [.. storage.Flags(), "pull", "--tls-verify=false", $"{second.Host}/big/ctr:v1"],
+        await sandbox.RunAsync(ThirdPartyClient.Podman, [.. storage.Flags(), "pull", "--tls-verify=false", $"{second.Host}/big/ctr:v1"],
             timeout: TimeSpan.FromMinutes(4));
-        var inspected = JsonNode.Parse((await sandbox.RunAsync(Client.Podman, [.. storage.Flags(), "image", "inspect", $"{second.Host}/big/ctr:v1"])).Output)![0]!;
+        var inspected = JsonNode.Parse((await sandbox.RunAsync(ThirdPartyClient.Podman, [.. storage.Flags(), "image", "inspect", $"{second.Host}/big/ctr:v1"])).Output)![0]!;
         Assert.Equal(image.Manifest.Digest, (string)inspected["Digest"]!);
         Assert.Equal([layer.DiffId], inspected["RootFS"]!["Layers"]!.AsArray().Select(l => (string)l!));
     }

@@ -123,7 +123,7 @@ public sealed class PodmanTests(ITestOutputHelper output)
         await Podman(sandbox, storage, "build", "--pull=never", "-t", reference, "-f", Path.Combine(context, "Containerfile"), context);
 
         // Without the flag, and without the registries.conf entry, the clients insist on HTTPS.
-        var refused = await sandbox.TryRunAsync(Client.Podman, [.. storage.Flags(), "push", reference]);
+        var refused = await sandbox.TryRunAsync(ThirdPartyClient.Podman, [.. storage.Flags(), "push", reference]);
         Assert.NotEqual(0, refused.ExitCode);
         Assert.Contains("http: server gave HTTP response to HTTPS client", refused.Error);
 
@@ -131,7 +131,7 @@ public sealed class PodmanTests(ITestOutputHelper output)
         await Podman(sandbox, storage, "push", reference);
         var puller = Storage.Create(sandbox, "puller");
         await Podman(sandbox, puller, "pull", reference);
-        var raw = await sandbox.RunAsync(Client.Skopeo, ["inspect", "--raw", $"docker://{reference}"]);
+        var raw = await sandbox.RunAsync(ThirdPartyClient.Skopeo, ["inspect", "--raw", $"docker://{reference}"]);
         Assert.Equal((await berth.GetManifestAsync("podman/conf", "v1")).Content, System.Text.Encoding.UTF8.GetBytes(raw.Output));
     }
 
@@ -152,7 +152,7 @@ public sealed class PodmanTests(ITestOutputHelper output)
     }
 
     private static Task<CommandResult> Podman(Sandbox sandbox, Storage storage, params string[] arguments) =>
-        sandbox.RunAsync(Client.Podman, storage.Flags().Concat(arguments));
+        sandbox.RunAsync(ThirdPartyClient.Podman, storage.Flags().Concat(arguments));
 }
 
 /// <summary>A containers/storage root for podman or buildah inside the sandbox (vfs: no kernel mounts needed).</summary>

@@ -140,7 +140,7 @@ public sealed class SkopeoTests(ITestOutputHelper output)
         Assert.Equal(kept.Manifest.Digest, (await berth.GetManifestAsync("skopeo/delete", "new")).Digest);
         var listed = JsonNode.Parse((await Skopeo(sandbox, "list-tags", "--tls-verify=false", $"docker://{berth.Host}/skopeo/delete")).Output)!;
         Assert.Equal(["new"], listed["Tags"]!.AsArray().Select(t => (string)t!));
-        var gone = await sandbox.TryRunAsync(Client.Skopeo, ["inspect", "--raw", "--tls-verify=false", $"docker://{berth.Host}/skopeo/delete:old"]);
+        var gone = await sandbox.TryRunAsync(ThirdPartyClient.Skopeo, ["inspect", "--raw", "--tls-verify=false", $"docker://{berth.Host}/skopeo/delete:old"]);
         Assert.NotEqual(0, gone.ExitCode);
         Assert.Contains("manifest unknown", gone.Error);
     }
@@ -214,12 +214,12 @@ public sealed class SkopeoTests(ITestOutputHelper output)
         Assert.Equal((local.Descriptor.Digest, local.Descriptor.Size), await berth.HashBlobAsync("skopeo/foreign", local.Descriptor.Digest));
     }
 
-    private static Task<CommandResult> Skopeo(Sandbox sandbox, params string[] arguments) => sandbox.RunAsync(Client.Skopeo, arguments);
+    private static Task<CommandResult> Skopeo(Sandbox sandbox, params string[] arguments) => sandbox.RunAsync(ThirdPartyClient.Skopeo, arguments);
 
     private static async Task<byte[]> SkopeoBytes(Sandbox sandbox, params string[] arguments)
     {
         using var stdout = new MemoryStream();
-        await sandbox.RunAsync(Client.Skopeo, arguments, stdout: stdout);
+        await sandbox.RunAsync(ThirdPartyClient.Skopeo, arguments, stdout: stdout);
         return stdout.ToArray();
     }
 

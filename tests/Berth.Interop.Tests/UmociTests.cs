@@ -34,7 +34,7 @@ public sealed class UmociTests(ITestOutputHelper output)
 
         var layout = OciLayout.Open(layoutPath);
         var manifest = layout.Resolve("v1");
-        await sandbox.RunAsync(Client.Skopeo, ["copy", "--dest-tls-verify=false", $"oci:{layoutPath}:v1", $"docker://{berth.Host}/umoci/app:v1"]);
+        await sandbox.RunAsync(ThirdPartyClient.Skopeo, ["copy", "--dest-tls-verify=false", $"oci:{layoutPath}:v1", $"docker://{berth.Host}/umoci/app:v1"]);
 
         var served = await berth.GetManifestAsync("umoci/app", "v1");
         Assert.Equal(manifest.Digest, served.Digest);
@@ -47,7 +47,7 @@ public sealed class UmociTests(ITestOutputHelper output)
 
         // Back out of Berth into a new layout, and umoci unpacks the very same files.
         var pulledPath = Path.Combine(sandbox.Root, "pulled-layout");
-        await sandbox.RunAsync(Client.Skopeo, ["copy", "--src-tls-verify=false", $"docker://{berth.Host}/umoci/app:v1", $"oci:{pulledPath}:v1"]);
+        await sandbox.RunAsync(ThirdPartyClient.Skopeo, ["copy", "--src-tls-verify=false", $"docker://{berth.Host}/umoci/app:v1", $"oci:{pulledPath}:v1"]);
         var unpacked = Path.Combine(sandbox.Root, "unpacked");
         await Umoci(sandbox, "unpack", "--image", pulledPath + ":v1", unpacked);
         Assert.Equal(File.ReadAllBytes(busybox), File.ReadAllBytes(Path.Combine(unpacked, "rootfs", "bin", "busybox")));
@@ -55,5 +55,5 @@ public sealed class UmociTests(ITestOutputHelper output)
         Assert.Equal(File.ReadAllText(Path.Combine(rootfs, "etc", "berth-image")), File.ReadAllText(Path.Combine(unpacked, "rootfs", "etc", "berth-image")));
     }
 
-    private static Task<CommandResult> Umoci(Sandbox sandbox, params string[] arguments) => sandbox.RunAsync(Client.Umoci, arguments);
+    private static Task<CommandResult> Umoci(Sandbox sandbox, params string[] arguments) => sandbox.RunAsync(ThirdPartyClient.Umoci, arguments);
 }

@@ -45,7 +45,7 @@ public sealed class Containerd
             [plugins."io.containerd.internal.v1.opt"]
               path = "{sandbox.Folder("containerd/opt")}"
             """);
-        var daemon = sandbox.StartDaemon(Client.Containerd, ["--config", config, "--log-level", "info"]);
+        var daemon = sandbox.StartDaemon(ThirdPartyClient.Containerd, ["--config", config, "--log-level", "info"]);
         await daemon.WaitForLineAsync(l => l.Contains("containerd successfully booted"), TimeSpan.FromSeconds(60), "that it booted");
         return new Containerd(sandbox, socket);
     }
@@ -54,7 +54,7 @@ public sealed class Containerd
 
     /// <summary>Runs ctr against this containerd; <paramref name="stdout"/> receives binary output (ctr content get).</summary>
     public Task<CommandResult> CtrAsync(IEnumerable<string> arguments, Stream? stdout) =>
-        _sandbox.RunAsync(Client.Ctr, ["--address", _socket, "--namespace", Namespace, .. arguments],
+        _sandbox.RunAsync(ThirdPartyClient.Ctr, ["--address", _socket, "--namespace", Namespace, .. arguments],
             environment: new Dictionary<string, string> { ["CONTAINERD_SNAPSHOTTER"] = "native" }, stdout: stdout);
 
     /// <summary>The SHA-256 of a blob in containerd's content store.</summary>

@@ -100,7 +100,7 @@ public sealed class Sandbox : IAsyncDisposable
     };
 
     /// <summary>Runs a client in the sandbox and fails the test, showing its output, if it exits non-zero.</summary>
-    public async Task<CommandResult> RunAsync(Client client, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null,
+    public async Task<CommandResult> RunAsync(ThirdPartyClient client, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null,
         string? workingDirectory = null, TimeSpan? timeout = null, Stream? stdout = null)
     {
         var result = await TryRunAsync(client, arguments, environment, workingDirectory, timeout, stdout);
@@ -108,7 +108,7 @@ public sealed class Sandbox : IAsyncDisposable
         return result;
     }
 
-    public async Task<CommandResult> TryRunAsync(Client client, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null,
+    public async Task<CommandResult> TryRunAsync(ThirdPartyClient client, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null,
         string? workingDirectory = null, TimeSpan? timeout = null, Stream? stdout = null)
     {
         var argumentList = arguments.ToList();
@@ -123,7 +123,7 @@ public sealed class Sandbox : IAsyncDisposable
     }
 
     /// <summary>Starts a long-running client (containerd) in the sandbox; it is killed when the sandbox is disposed.</summary>
-    public Daemon StartDaemon(Client client, IEnumerable<string> arguments)
+    public Daemon StartDaemon(ThirdPartyClient client, IEnumerable<string> arguments)
     {
         var daemon = Daemon.Start(Isolated(client, arguments, null, null));
         _owned.Add(daemon);
@@ -157,7 +157,7 @@ public sealed class Sandbox : IAsyncDisposable
     /// <c>unshare --mount</c> then bind-mount this sandbox's folders over <see cref="ShadowedPaths"/>
     /// (mount -n: not even /run/mount/utab is written) and exec the client.
     /// </summary>
-    private ProcessStartInfo Isolated(Client client, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? extra,
+    private ProcessStartInfo Isolated(ThirdPartyClient client, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? extra,
         string? workingDirectory)
     {
         if (!System.Environment.IsPrivilegedProcess)
@@ -233,15 +233,15 @@ public sealed class Sandbox : IAsyncDisposable
 }
 
 /// <summary>A third-party client and the Debian package that provides it.</summary>
-public sealed record Client(string Name, string DebianPackage)
+public sealed record ThirdPartyClient(string Name, string DebianPackage)
 {
-    public static readonly Client Skopeo = new("skopeo", "skopeo");
-    public static readonly Client Podman = new("podman", "podman");
-    public static readonly Client Buildah = new("buildah", "buildah");
-    public static readonly Client Umoci = new("umoci", "umoci");
-    public static readonly Client Ctr = new("ctr", "containerd");
-    public static readonly Client Containerd = new("containerd", "containerd");
-    public static readonly Client Dotnet = new("dotnet", "the .NET SDK");
+    public static readonly ThirdPartyClient Skopeo = new("skopeo", "skopeo");
+    public static readonly ThirdPartyClient Podman = new("podman", "podman");
+    public static readonly ThirdPartyClient Buildah = new("buildah", "buildah");
+    public static readonly ThirdPartyClient Umoci = new("umoci", "umoci");
+    public static readonly ThirdPartyClient Ctr = new("ctr", "containerd");
+    public static readonly ThirdPartyClient Containerd = new("containerd", "containerd");
+    public static readonly ThirdPartyClient Dotnet = new("dotnet", "the .NET SDK");
 
     public string Resolve() => ChildProcess.Require(Name, DebianPackage);
 }
