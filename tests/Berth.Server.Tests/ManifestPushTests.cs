@@ -51,7 +51,7 @@ public sealed class ManifestPushTests(SharedRegistry shared) : IClassFixture<Sha
         Assert.Equal($"/v2/{name}/manifests/{digest}", SpecHttp.LocationOf(response));
         Assert.False(response.Headers.Contains("OCI-Tag"));
         await _client.AssertManifestAsync(name, digest, body, ImageManifestType);
-        Assert.Empty(await TagsAsync(name));
+        Assert.Empty(await _client.TagsAsync(name));
     }
 
     [Fact]
@@ -76,7 +76,7 @@ public sealed class ManifestPushTests(SharedRegistry shared) : IClassFixture<Sha
             Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         }
         await _client.AssertManifestAsync(name, "v1", body, ImageManifestType);
-        Assert.Equal(["v1"], await TagsAsync(name));
+        Assert.Equal(["v1"], await _client.TagsAsync(name));
     }
 
     [Fact]
@@ -132,7 +132,7 @@ public sealed class ManifestPushTests(SharedRegistry shared) : IClassFixture<Sha
         using var response = await _client.PutManifestAsync(name, "broken", Encoding.UTF8.GetBytes(text));
         await response.AssertErrorAsync(HttpStatusCode.BadRequest, "MANIFEST_INVALID");
         await _client.AssertManifestAbsentAsync(name, "broken");
-        Assert.Equal(["existing"], await TagsAsync(name));
+        Assert.Equal(["existing"], await _client.TagsAsync(name));
     }
 
     [Fact]
@@ -467,7 +467,7 @@ public sealed class ManifestPushTests(SharedRegistry shared) : IClassFixture<Sha
         Assert.Equal(digest, response.Header("Docker-Content-Digest"));
         Assert.Equal(tags.Order(StringComparer.Ordinal), OciTags(response).Order(StringComparer.Ordinal));
 
-        Assert.Equal(tags.Order(StringComparer.Ordinal), await TagsAsync(name));
+        Assert.Equal(tags.Order(StringComparer.Ordinal), await _client.TagsAsync(name));
         foreach (var tag in tags) await _client.AssertManifestAsync(name, tag, body, ImageManifestType);
     }
 
@@ -499,7 +499,7 @@ public sealed class ManifestPushTests(SharedRegistry shared) : IClassFixture<Sha
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.False(response.Headers.Contains("OCI-Tag"));
         // All or nothing: neither the valid tag nor the manifest was stored.
-        Assert.Equal(["existing"], await TagsAsync(name));
+        Assert.Equal(["existing"], await _client.TagsAsync(name));
         await _client.AssertManifestAbsentAsync(name, digest);
     }
 
@@ -531,13 +531,6 @@ public sealed class ManifestPushTests(SharedRegistry shared) : IClassFixture<Sha
         return await response.Content.ReadAsByteArrayAsync();
     }
 
-    private async Task<List<string>> TagsAsync(string name)
-    {
-        using var response = await _client.GetAsync($"/v2/{name}/tags/list");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var json = await response.ReadJsonAsync();
-        return [.. json.GetProperty("tags").EnumerateArray().Select(t => t.GetString()!)];
-    }
 
     /// <summary>OCI-Tag values, whether sent as one header per tag or comma-joined (RFC 9110 §5.3).</summary>
     private static List<string> OciTags(HttpResponseMessage response) =>

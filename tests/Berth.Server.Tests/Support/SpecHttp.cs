@@ -130,6 +130,16 @@ public static class SpecHttp
         if (error.TryGetProperty("message", out var message)) Assert.Equal(JsonValueKind.String, message.ValueKind);
     }
 
+    /// <summary>end-8a: the repository's whole tag list; asserts 200.</summary>
+    public static async Task<List<string>> TagsAsync(this HttpClient client, string name)
+    {
+        using var response = await client.GetAsync($"/v2/{name}/tags/list");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var json = await response.ReadJsonAsync();
+        Assert.Equal(name, json.GetProperty("name").GetString());
+        return [.. json.GetProperty("tags").EnumerateArray().Select(t => t.GetString()!)];
+    }
+
     public static async Task<JsonElement> ReadJsonAsync(this HttpResponseMessage response)
     {
         using var document = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync());
