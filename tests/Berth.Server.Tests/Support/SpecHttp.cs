@@ -130,6 +130,27 @@ public static class SpecHttp
         if (error.TryGetProperty("message", out var message)) Assert.Equal(JsonValueKind.String, message.ValueKind);
     }
 
+    /// <summary>Asserts the status and a spec JSON error body, whatever its code; returns the code.</summary>
+    public static async Task<string> AssertSpecErrorAsync(this HttpResponseMessage response, HttpStatusCode status)
+    {
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        using var document = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync());
+        var error = Assert.Single(document.RootElement.GetProperty("errors").EnumerateArray());
+        var code = error.GetProperty("code").GetString() ?? "";
+        Assert.Contains(code, SpecErrorCodes);
+        return code;
+    }
+
+    /// <summary>The target of a <c>Link: &lt;…&gt;; rel="next"</c> header (RFC 8288), or null when there is none.</summary>
+    public static string? NextLink(HttpResponseMessage response)
+    {
+        if (!response.Headers.TryGetValues("Link", out var values)) return null;
+        var link = Assert.Single(values);
+        Assert.Matches("^<[^>]+>; *rel=\"next\"$", link);
+        return link[1..link.IndexOf('>')];
+    }
+
     /// <summary>end-8a: the repository's whole tag list; asserts 200.</summary>
     public static async Task<List<string>> TagsAsync(this HttpClient client, string name)
     {
