@@ -227,6 +227,82 @@ public sealed class BlobUploadTests(SharedRegistry shared) : IClassFixture<Share
         await _client.AssertBlobAsync(name, digest, ChunkedBlob);
     }
 
+    [Theory]
+    [InlineData("bytes 0-99/*")]
+    [InlineData("bytes 0-99/100")]
+    public async Task ChunkWithRfc9110ContentRange_IsAccepted(string contentRange)
+    {
+        // The spec writes "<start>-<end>"; some clients send RFC 9110's form, which means the same.
+        var name = Repo() + "/" + (contentRange.EndsWith('*') ? "open" : "total");
+        var content = RandomBytes(100, seed: 18);
+        var location = await _client.StartUploadAsync(name);
+        using (var patch = await _client.PatchChunkAsync(location, content, contentRange))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, patch.StatusCode);
+            Assert.Equal("0-99", patch.Header("Range"));
+        }
+        using var put = await _client.PutUploadAsync(location, Sha256(content));
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        await _client.AssertBlobAsync(name, Sha256(content), content);
+    }
+
+    [Theory]
+    [InlineData("0-21")]
+    [InlineData("garbage")]
+    [InlineData("5-1")]
+    public async Task WrongContentRange_IsRefusedAndKeepsSession(string contentRange)
+    {
+        // A 20-byte body whose Content-Range is malformed or claims another length is not appended.
+        var name = Repo();
+        var location = await _client.StartUploadAsync(name);
+        await AssertAcceptedAsync(location, RandomBytes(10, seed: 19), "0-9");
+
+        using (var patch = await _client.PatchChunkAsync(location, RandomBytes(20, seed: 20), contentRange))
+        {
+            Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, patch.StatusCode);
+            Assert.Equal("0-9", patch.Header("Range"));
+        }
+        using var status = await _client.GetAsync(location);
+        Assert.Equal(HttpStatusCode.NoContent, status.StatusCode);
+        Assert.Equal("0-9", status.Header("Range"));
+    }
+
+    [Fact]
+    public async Task CompletedUpload_IsClosed()
+    {
+        var name = Repo();
+        var content = RandomBytes(64, seed: 21);
+        var location = await _client.StartUploadAsync(name);
+        using (var put = await _client.PutUploadAsync(location, Sha256(content), content))
+        {
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        }
+
+        // The session ended with the blob: its URL no longer takes chunks or a second close.
+        using (var status = await _client.GetAsync(location)) await status.AssertErrorAsync(HttpStatusCode.NotFound, "BLOB_UPLOAD_UNKNOWN");
+        using (var patch = await _client.PatchChunkAsync(location, [1])) await patch.AssertErrorAsync(HttpStatusCode.NotFound, "BLOB_UPLOAD_UNKNOWN");
+        using (var again = await _client.PutUploadAsync(location, Sha256(content))) await again.AssertErrorAsync(HttpStatusCode.NotFound, "BLOB_UPLOAD_UNKNOWN");
+        await _client.AssertBlobAsync(name, Sha256(content), content);
+    }
+
+    [Fact]
+    public async Task LargeStreamedBlob_IsNotLimitedByTheServerBodySize()
+    {
+        // Blobs can be any size: 40 MiB is beyond the HTTP server's default 30 MB request body limit.
+        var name = Repo();
+        var content = RandomBytes(40 * 1024 * 1024, seed: 22);
+        var location = await _client.StartUploadAsync(name);
+        using (var patch = await _client.PatchChunkAsync(location, content, chunkedTransfer: true))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, patch.StatusCode);
+            Assert.Equal($"0-{content.Length - 1}", patch.Header("Range"));
+        }
+        using var put = await _client.PutUploadAsync(location, Sha256(content));
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        using var head = await _client.HeadAsync($"/v2/{name}/blobs/{Sha256(content)}");
+        Assert.Equal(content.Length, head.Content.Headers.ContentLength);
+    }
+
     [Fact]
     public async Task UploadStatus_Returns204WithRange()
     {

@@ -133,6 +133,23 @@ public sealed class CrossMountTests(SharedRegistry shared) : IClassFixture<Share
     }
 
     [Fact]
+    public async Task SameBlobPushedToTwoRepositories_IsStoredOnce()
+    {
+        var first = Repo() + "/first";
+        var second = Repo() + "/second";
+        var content = RandomBytes(1024, seed: 40);
+        var digest = await _client.PushBlobAsync(first, content);
+        // The second push writes the same content again; the store keeps one file and both links.
+        await _client.PushBlobInTwoStepsAsync(second, content, digest);
+
+        await _client.AssertBlobAsync(first, digest, content);
+        await _client.AssertBlobAsync(second, digest, content);
+        var hex = digest["sha256:".Length..];
+        var folder = Path.Combine(shared.Registry.DataDirectory, "blobs", "sha256", hex[..2]);
+        Assert.Equal([hex], Directory.GetFiles(folder, hex + "*").Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task DeleteInOneRepository_LeavesTheOtherIntact()
     {
         var first = Repo() + "/first";

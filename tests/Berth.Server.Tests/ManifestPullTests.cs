@@ -72,6 +72,27 @@ public sealed class ManifestPullTests(SharedRegistry shared) : IClassFixture<Sha
     }
 
     [Fact]
+    public async Task GzipAcceptEncoding_IsNotAppliedToManifestsOrBlobs()
+    {
+        // Go's client asks for gzip and, when it gets it, drops Content-Length, which every conformance
+        // length check then fails: responses under /v2/ are sent as stored.
+        var name = Repo();
+        var body = Bytes(await _client.PushImageBlobsAsync(name, seed: 101));
+        await _client.PushManifestAsync(name, body, ImageManifestType, tag: "v1");
+        var blob = RandomBytes(8192, seed: 102);
+        var blobDigest = await _client.PushBlobAsync(name, blob);
+
+        foreach (var (path, expected) in new[] { ($"/v2/{name}/manifests/v1", body), ($"/v2/{name}/blobs/{blobDigest}", blob) })
+        {
+            using var response = await _client.SendAsync(HttpMethod.Get, path, [("Accept-Encoding", "gzip")]);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Empty(response.Content.Headers.ContentEncoding);
+            Assert.Equal(expected.Length, response.Content.Headers.ContentLength);
+            Assert.Equal(expected, await response.Content.ReadAsByteArrayAsync());
+        }
+    }
+
+    [Fact]
     public async Task InvalidTagName_Returns404()
     {
         var name = Repo();

@@ -136,6 +136,38 @@ public sealed class ManifestPushTests(SharedRegistry shared) : IClassFixture<Sha
     }
 
     [Fact]
+    public async Task RejectedPushesToAnExistingTag_LeaveItAndTheReferrersUnchanged()
+    {
+        var name = Repo();
+        var original = Bytes(await _client.PushImageBlobsAsync(name, seed: 83));
+        await _client.PushManifestAsync(name, original, ImageManifestType, tag: "v1");
+        var subject = Sha256(original);
+
+        // Each candidate would move v1 (and, having a subject, add a referrer) if it were accepted.
+        var missingBlob = await _client.PushImageBlobsAsync(name, seed: 84);
+        missingBlob["subject"] = Descriptor(ImageManifestType, subject, original.Length);
+        ((JsonArray)missingBlob["layers"]!).Add(Descriptor(LayerType, Sha256(RandomBytes(10, seed: 85)), 10));
+        var oversized = await PaddedManifestAsync(name, 4 * 1024 * 1024 + 1, seed: 86);
+        var rejected = new (byte[] Body, string ContentType, HttpStatusCode Status)[]
+        {
+            ("{\"schemaVersion\":2,"u8.ToArray(), ImageManifestType, HttpStatusCode.BadRequest),
+            (Bytes(missingBlob), ImageManifestType, HttpStatusCode.BadRequest),
+            (original.Concat(" "u8.ToArray()).ToArray(), IndexType, HttpStatusCode.BadRequest),
+            (oversized, ImageManifestType, HttpStatusCode.RequestEntityTooLarge),
+        };
+        foreach (var (body, contentType, status) in rejected)
+        {
+            using var response = await _client.PutManifestAsync(name, "v1", body, contentType);
+            Assert.Equal(status, response.StatusCode);
+        }
+
+        await _client.AssertManifestAsync(name, "v1", original, ImageManifestType);
+        Assert.Equal(["v1"], await _client.TagsAsync(name));
+        using var referrers = await _client.GetAsync($"/v2/{name}/referrers/{subject}");
+        Assert.Equal(0, (await referrers.ReadJsonAsync()).GetProperty("manifests").GetArrayLength());
+    }
+
+    [Fact]
     public async Task InvalidStructure_Returns400ManifestInvalid()
     {
         var name = Repo();

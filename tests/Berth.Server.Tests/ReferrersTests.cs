@@ -64,6 +64,13 @@ public sealed class ReferrersTests(SharedRegistry shared) : IClassFixture<Shared
         AssertEntry(entries, firstDescriptor, Conf1, new() { ["org.opencontainers.conformance"] = "hello conformance test", ["org.example.x"] = "y" });
         AssertEntry(entries, secondDescriptor, Conf2, annotations: null);
         Assert.False(response.Headers.Contains("OCI-Filters-Applied"));
+
+        // The suite then filters on each artifactType, the config fallback included ("+" escaped).
+        using var filtered = await _client.GetAsync($"/v2/{name}/referrers/{DigestOf(subject)}?artifactType={Uri.EscapeDataString(ConfigType)}");
+        var fallback = await AssertIndexAsync(filtered);
+        Assert.Equal("artifactType", filtered.Header("OCI-Filters-Applied"));
+        AssertEntry(fallback, plainDescriptor, ConfigType, annotations: null);
+        Assert.Single(fallback);
     }
 
     [Fact]
@@ -92,6 +99,34 @@ public sealed class ReferrersTests(SharedRegistry shared) : IClassFixture<Shared
         Assert.False(untypedEntry.TryGetProperty("artifactType", out _));
         Assert.Equal("untyped index", untypedEntry.GetProperty("annotations").GetProperty(AnnotationKey).GetString());
         AssertEntry(entries, typed, "application/vnd.food.stand", annotations: null);
+    }
+
+    [Fact]
+    public async Task IndexWithSubject_ListsTheIndexAndItsChildrenThatHaveTheSubject()
+    {
+        // The new suite's "Index with Subject": the referrer is an index whose two children carry the
+        // same subject, artifactType and annotations; all three are referrers.
+        var name = Repo();
+        var subjectIndex = Index([await _client.PushManifestAsync(name, await _client.PushImageBlobsAsync(name, seed: 176))]);
+        var subject = await _client.PushManifestAsync(name, subjectIndex, tag: "index");
+        var annotations = new Dictionary<string, string> { ["org.opencontainers.conformance"] = "hello conformance test" };
+        var children = new List<JsonObject>();
+        foreach (var seed in new[] { 177, 178 })
+        {
+            var child = await ArtifactAsync(name, Conf1, seed, annotations);
+            child["subject"] = subject.DeepClone();
+            children.Add(await PushReferrerAsync(name, child, subject));
+        }
+        var referrerIndex = Index(children);
+        referrerIndex["artifactType"] = Conf1;
+        referrerIndex["subject"] = subject.DeepClone();
+        referrerIndex["annotations"] = new JsonObject { ["org.opencontainers.conformance"] = "hello conformance test" };
+        var indexDescriptor = await PushReferrerAsync(name, referrerIndex, subject, tag: "tagged-artifact");
+
+        using var response = await _client.GetAsync($"/v2/{name}/referrers/{DigestOf(subject)}");
+        var entries = await AssertIndexAsync(response);
+        Assert.Equal(3, entries.Count);
+        foreach (var descriptor in children.Append(indexDescriptor)) AssertEntry(entries, descriptor, Conf1, annotations);
     }
 
     [Fact]
