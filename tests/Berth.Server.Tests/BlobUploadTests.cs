@@ -267,6 +267,33 @@ public sealed class BlobUploadTests(SharedRegistry shared) : IClassFixture<Share
         Assert.Equal("0-9", status.Header("Range"));
     }
 
+    [Theory]
+    [InlineData("10-19", 30)]
+    [InlineData("10-49", 20)]
+    public async Task ContentRangeDisagreeingWithAStreamedBody_IsRefusedAndKeepsSession(string contentRange, int bodyLength)
+    {
+        // With chunked transfer there is no Content-Length to compare: the body itself must match the
+        // range, and a mismatch leaves the session exactly as it was.
+        var name = Repo() + "/" + bodyLength;
+        var content = RandomBytes(40, seed: 23);
+        var location = await _client.StartUploadAsync(name);
+        await AssertAcceptedAsync(location, content[..10], "0-9");
+
+        using (var patch = await _client.PatchChunkAsync(location, RandomBytes(bodyLength, seed: 24), contentRange, chunkedTransfer: true))
+        {
+            Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, patch.StatusCode);
+            Assert.Equal("0-9", patch.Header("Range"));
+        }
+        using (var status = await _client.GetAsync(location))
+        {
+            Assert.Equal("0-9", status.Header("Range"));
+        }
+        await AssertAcceptedAsync(location, content[10..], "10-39");
+        using var put = await _client.PutUploadAsync(location, Sha256(content));
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        await _client.AssertBlobAsync(name, Sha256(content), content);
+    }
+
     [Fact]
     public async Task CompletedUpload_IsClosed()
     {
