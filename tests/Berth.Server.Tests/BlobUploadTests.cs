@@ -58,6 +58,19 @@ public sealed class BlobUploadTests(SharedRegistry shared) : IClassFixture<Share
     }
 
     [Fact]
+    public async Task PostWithoutTrailingSlash_AlsoOpensSession()
+    {
+        // The endpoint table writes /v2/<name>/blobs/uploads/; clients also send it without the slash.
+        var name = Repo();
+        using var post = await _client.PostAsync($"/v2/{name}/blobs/uploads", null);
+        Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
+        var content = RandomBytes(10, seed: 25);
+        using var put = await _client.PutUploadAsync(SpecHttp.LocationOf(post), Sha256(content), content);
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        await _client.AssertBlobAsync(name, Sha256(content), content);
+    }
+
+    [Fact]
     public async Task ChunkedUpload_ReportsRangeAfterEachChunk()
     {
         var name = Repo();
