@@ -150,7 +150,7 @@ public sealed class ManifestPullTests(SharedRegistry shared) : IClassFixture<Sha
     }
 
     [Fact]
-    public async Task TagIsCaseSensitive()
+    public async Task Tags_AreCaseSensitive()
     {
         var name = Repo();
         await _client.PushImageAsync(name, "Latest", seed: 99);
