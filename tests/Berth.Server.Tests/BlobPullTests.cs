@@ -1,12 +1,12 @@
 using System.Net;
 using Berth.Server.Tests.Support;
 using static Berth.Server.Tests.Support.RegistryContent;
-using static Berth.Server.Tests.Support.SharedRegistry;
+using static Berth.Server.Tests.Support.RepositoryNames;
 
 namespace Berth.Server.Tests;
 
 /// <summary>distribution-spec "Pulling blobs" (end-2): GET and HEAD by digest.</summary>
-public sealed class BlobPullTests(SharedRegistry shared) : IClassFixture<SharedRegistry>
+public sealed class BlobPullTests(SharedRegistryFixture shared) : IClassFixture<SharedRegistryFixture>
 {
     private readonly HttpClient _client = shared.Client;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using Berth.Server.Tests.Support;
 using static Berth.Server.Tests.Support.RegistryContent;
-using static Berth.Server.Tests.Support.SharedRegistry;
+using static Berth.Server.Tests.Support.RepositoryNames;
 
 namespace Berth.Server.Tests;
 
@@ -9,7 +9,7 @@ namespace Berth.Server.Tests;
 /// Range requests on blob GET (distribution-spec "Pulling blobs": SHOULD support RFC 9110 §14). The
 /// new conformance suite requires 206 for these, and 416 for unsatisfiable or inverted ranges.
 /// </summary>
-public sealed class BlobRangeTests(SharedRegistry shared) : IClassFixture<SharedRegistry>, IAsyncLifetime
+public sealed class BlobRangeTests(SharedRegistryFixture shared) : IClassFixture<SharedRegistryFixture>, IAsyncLifetime
 {
     private const int Size = 2048;
     private static readonly byte[] Content = RandomBytes(Size, seed: 2048);

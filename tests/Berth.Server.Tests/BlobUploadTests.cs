@@ -1,7 +1,7 @@
 using System.Net;
 using Berth.Server.Tests.Support;
 using static Berth.Server.Tests.Support.RegistryContent;
-using static Berth.Server.Tests.Support.SharedRegistry;
+using static Berth.Server.Tests.Support.RepositoryNames;
 
 namespace Berth.Server.Tests;
 
@@ -9,7 +9,7 @@ namespace Berth.Server.Tests;
 /// distribution-spec "Pushing blobs": end-4a/4b/4c (POST), end-5 (PATCH), end-6 (closing PUT),
 /// end-13 (upload status), end-14 (cancel), with the request shapes of the conformance suites.
 /// </summary>
-public sealed class BlobUploadTests(SharedRegistry shared) : IClassFixture<SharedRegistry>
+public sealed class BlobUploadTests(SharedRegistryFixture shared) : IClassFixture<SharedRegistryFixture>
 {
     private readonly HttpClient _client = shared.Client;
 

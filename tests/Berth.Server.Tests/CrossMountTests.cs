@@ -1,7 +1,7 @@
 using System.Net;
 using Berth.Server.Tests.Support;
 using static Berth.Server.Tests.Support.RegistryContent;
-using static Berth.Server.Tests.Support.SharedRegistry;
+using static Berth.Server.Tests.Support.RepositoryNames;
 
 namespace Berth.Server.Tests;
 
@@ -9,7 +9,7 @@ namespace Berth.Server.Tests;
 /// distribution-spec "Mounting a blob from another repository" (end-11), and the rule of issue 2 that
 /// blobs are stored once but visible only in repositories where they were pushed or mounted.
 /// </summary>
-public sealed class CrossMountTests(SharedRegistry shared) : IClassFixture<SharedRegistry>
+public sealed class CrossMountTests(SharedRegistryFixture shared) : IClassFixture<SharedRegistryFixture>
 {
     private readonly HttpClient _client = shared.Client;
 

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Berth.Server.Tests.Support;
 using static Berth.Server.Tests.Support.ManifestBuilder;
 using static Berth.Server.Tests.Support.RegistryContent;
-using static Berth.Server.Tests.Support.SharedRegistry;
+using static Berth.Server.Tests.Support.RepositoryNames;
 
 namespace Berth.Server.Tests;
 
@@ -11,7 +11,7 @@ namespace Berth.Server.Tests;
 /// distribution-spec "Deleting tags" / "Deleting Manifests" (end-9) and "Deleting Blobs" (end-10).
 /// The conformance suites check each delete with a HEAD straight after: deletes are immediate.
 /// </summary>
-public sealed class DeleteTests(SharedRegistry shared) : IClassFixture<SharedRegistry>
+public sealed class DeleteTests(SharedRegistryFixture shared) : IClassFixture<SharedRegistryFixture>
 {
     private readonly HttpClient _client = shared.Client;
 

@@ -3,12 +3,12 @@ using System.Text.Json.Nodes;
 using Berth.Server.Tests.Support;
 using static Berth.Server.Tests.Support.ManifestBuilder;
 using static Berth.Server.Tests.Support.RegistryContent;
-using static Berth.Server.Tests.Support.SharedRegistry;
+using static Berth.Server.Tests.Support.RepositoryNames;
 
 namespace Berth.Server.Tests;
 
 /// <summary>distribution-spec "Pulling manifests" (end-3): GET and HEAD by tag and by digest.</summary>
-public sealed class ManifestPullTests(SharedRegistry shared) : IClassFixture<SharedRegistry>
+public sealed class ManifestPullTests(SharedRegistryFixture shared) : IClassFixture<SharedRegistryFixture>
 {
     private readonly HttpClient _client = shared.Client;
 

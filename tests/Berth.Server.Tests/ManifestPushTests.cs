@@ -6,12 +6,12 @@ using System.Text.Json.Nodes;
 using Berth.Server.Tests.Support;
 using static Berth.Server.Tests.Support.ManifestBuilder;
 using static Berth.Server.Tests.Support.RegistryContent;
-using static Berth.Server.Tests.Support.SharedRegistry;
+using static Berth.Server.Tests.Support.RepositoryNames;
 
 namespace Berth.Server.Tests;
 
 /// <summary>distribution-spec "Pushing Manifests" (end-7a/7b), with the data sets of the conformance suites.</summary>
-public sealed class ManifestPushTests(SharedRegistry shared) : IClassFixture<SharedRegistry>
+public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixture<SharedRegistryFixture>
 {
     private readonly HttpClient _client = shared.Client;
 

@@ -3,7 +3,7 @@ using System.Text;
 using Berth.Server.Tests.Support;
 using static Berth.Server.Tests.Support.ManifestBuilder;
 using static Berth.Server.Tests.Support.RegistryContent;
-using static Berth.Server.Tests.Support.SharedRegistry;
+using static Berth.Server.Tests.Support.RepositoryNames;
 
 namespace Berth.Server.Tests;
 
@@ -11,7 +11,7 @@ namespace Berth.Server.Tests;
 /// The grammars of distribution-spec "Pulling manifests" (&lt;name&gt;, &lt;reference&gt;), digests
 /// (image-spec descriptor.md), path-traversal attempts, and the error body of "Error Codes".
 /// </summary>
-public sealed class NameAndInputValidationTests(SharedRegistry shared) : IClassFixture<SharedRegistry>
+public sealed class NameAndInputValidationTests(SharedRegistryFixture shared) : IClassFixture<SharedRegistryFixture>
 {
     private static readonly string EmptyDigest = Sha256([]);
 

@@ -4,12 +4,12 @@ using System.Text.Json.Nodes;
 using Berth.Server.Tests.Support;
 using static Berth.Server.Tests.Support.ManifestBuilder;
 using static Berth.Server.Tests.Support.RegistryContent;
-using static Berth.Server.Tests.Support.SharedRegistry;
+using static Berth.Server.Tests.Support.RepositoryNames;
 
 namespace Berth.Server.Tests;
 
 /// <summary>distribution-spec "Listing Referrers" (end-12a/12b) and "Pushing Manifests with Subject".</summary>
-public sealed class ReferrersTests(SharedRegistry shared) : IClassFixture<SharedRegistry>
+public sealed class ReferrersTests(SharedRegistryFixture shared) : IClassFixture<SharedRegistryFixture>
 {
     private const string Conf1 = "application/vnd.example.oci.conformance.v1";
     private const string Conf2 = "application/vnd.example.oci.conformance.v2";

@@ -1,12 +1,12 @@
 using System.Net;
 using Berth.Server.Tests.Support;
 using static Berth.Server.Tests.Support.ManifestBuilder;
-using static Berth.Server.Tests.Support.SharedRegistry;
+using static Berth.Server.Tests.Support.RepositoryNames;
 
 namespace Berth.Server.Tests;
 
 /// <summary>distribution-spec "Listing Tags" (end-8a/8b): order, n, last, Link pagination.</summary>
-public sealed class TagListTests(SharedRegistry shared) : IClassFixture<SharedRegistry>, IAsyncLifetime
+public sealed class TagListTests(SharedRegistryFixture shared) : IClassFixture<SharedRegistryFixture>, IAsyncLifetime
 {
     /// <summary>Mixed case, digits and separators, so byte order differs from case-insensitive order.</summary>
     private static readonly string[] Tags = ["v9", "latest", "B", "a", "A", "_x", "1", "a.b", "a-b", "Z9", "v10", "a_b"];
