@@ -79,6 +79,24 @@ public sealed record RegistryPath(RouteKind Kind, string Name = "", string Refer
         return false;
     }
 
+    /// <summary>
+    /// Whether a request target, as the client sent it, has a "." or ".." path segment, literally or
+    /// percent-encoded. HTTP servers resolve such segments before routing, so "/v2/a/../b/…" would
+    /// otherwise reach repository "b" under a name the grammar forbids; it is refused instead.
+    /// </summary>
+    public static bool HasDotSegment(string requestTarget)
+    {
+        var end = requestTarget.IndexOfAny(['?', '#']);
+        var path = end < 0 ? requestTarget : requestTarget[..end];
+        foreach (var segment in path.Split('/'))
+        {
+            // "." and ".." are at most 6 characters when every dot is escaped ("%2e%2e").
+            if (segment.Length is 0 or > 6) continue;
+            if (Uri.UnescapeDataString(segment) is "." or "..") return true;
+        }
+        return false;
+    }
+
     private static bool Finish(RouteKind kind, string[] segments, int nameSegments, string reference,
         out RegistryPath? route, out bool nameIsValid)
     {

@@ -109,6 +109,7 @@ public sealed class UploadOperations
         if (Validate.Name(name) is { } nameError) return nameError;
         if (Find(name, id) is not { } session) return RegistryError.BlobUploadUnknown();
         long? expectedOffset = null;
+        long? chunkLength = null;
         if (!string.IsNullOrWhiteSpace(contentRange))
         {
             if (!ChunkRange.TryParse(contentRange, out var range)) return RangeNotSatisfiable(id, "Content-Range must be '<start>-<end>'");
@@ -117,14 +118,17 @@ public sealed class UploadOperations
                 return RangeNotSatisfiable(id, "Content-Range does not agree with Content-Length");
             }
             expectedOffset = range.First;
+            // A streamed body has no Content-Length to compare, so its length is checked as it arrives.
+            chunkLength = range.Length;
         }
         using var slot = _slots.TryTake(out var busy);
         if (slot is null) return busy!;
-        var appended = await _area.AppendAsync(id, session.Algorithm, body, expectedOffset, _options.MaxBlobBytes, cancellationToken);
+        var appended = await _area.AppendAsync(id, session.Algorithm, body, expectedOffset, _options.MaxBlobBytes, cancellationToken, chunkLength);
         await _metadata.TouchUploadAsync(id, DateTimeOffset.UtcNow);
         return appended.Status switch
         {
             AppendStatus.OffsetMismatch => RangeNotSatisfiable(id, $"chunk must start at offset {appended.Length}"),
+            AppendStatus.LengthMismatch => RangeNotSatisfiable(id, "Content-Range does not agree with the length of the body"),
             AppendStatus.TooLarge => RegistryError.TooLarge($"blob exceeds the registry's limit of {_options.MaxBlobBytes} bytes"),
             _ => new UploadProgress(session, appended.Length),
         };

@@ -3,6 +3,7 @@ using Berth.Oci.Errors;
 using Berth.Registry;
 using Berth.Server.Responses;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Berth.Server.Endpoints;
 
@@ -22,6 +23,11 @@ public sealed partial class RegistryEndpoint
         // Mounted at /v2, so Path is what follows it: "", "/" or "/<name>/…".
         var path = context.Request.Path.Value ?? "";
         var rest = path.Length <= 1 ? "" : path[1..];
+        // Path has had dot segments resolved by the server already; judge what the client sent.
+        if (context.Features.Get<IHttpRequestFeature>()?.RawTarget is { } rawTarget && RegistryPath.HasDotSegment(rawTarget))
+        {
+            return ErrorResponse.WriteAsync(context, RegistryError.NameInvalid("path segments '.' and '..' are not allowed"));
+        }
         if (!RegistryPath.TryParse(rest, out var route, out var nameIsValid))
         {
             return ErrorResponse.WriteAsync(context, new RegistryError(404, ErrorCode.Unsupported, "no such endpoint"));

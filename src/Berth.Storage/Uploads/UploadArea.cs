@@ -46,10 +46,11 @@ public sealed class UploadArea
     /// <summary>
     /// Appends the request body at <paramref name="expectedOffset"/> (when given) and returns the new
     /// length. A body that breaks off midway keeps what arrived: the file and the hash stay consistent,
-    /// and the client can ask for the offset and resume.
+    /// and the client can ask for the offset and resume. When <paramref name="exactLength"/> is given
+    /// (a chunk with Content-Range), a body of any other length is not kept at all.
     /// </summary>
     public async Task<AppendResult> AppendAsync(string id, DigestAlgorithm algorithm, Stream body, long? expectedOffset,
-        long? maxLength, CancellationToken cancellationToken)
+        long? maxLength, CancellationToken cancellationToken, long? exactLength = null)
     {
         var state = _states.GetOrAdd(id, _ => new UploadState());
         await state.Lock.WaitAsync(cancellationToken);
@@ -62,8 +63,9 @@ public sealed class UploadArea
                 return new AppendResult(AppendStatus.OffsetMismatch, file.Length);
             }
 
-            file.Position = file.Length;
-            var flushedUpTo = file.Length;
+            var start = file.Length;
+            file.Position = start;
+            var flushedUpTo = start;
             var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
             try
             {
@@ -71,6 +73,10 @@ public sealed class UploadArea
                 {
                     var read = await body.ReadAsync(buffer.AsMemory(0, BufferSize), cancellationToken);
                     if (read == 0) break;
+                    if (exactLength is { } tooLong && file.Length - start + read > tooLong)
+                    {
+                        return Discard(state, file, start, AppendStatus.LengthMismatch);
+                    }
                     if (maxLength is { } limit && file.Length + read > limit)
                     {
                         return new AppendResult(AppendStatus.TooLarge, file.Length);
@@ -83,6 +89,10 @@ public sealed class UploadArea
                         WriteBehind.Start(file.SafeFileHandle, flushedUpTo, file.Length - flushedUpTo);
                         flushedUpTo = file.Length;
                     }
+                }
+                if (exactLength is { } exact && file.Length - start != exact)
+                {
+                    return Discard(state, file, start, AppendStatus.LengthMismatch);
                 }
             }
             catch
@@ -189,6 +199,18 @@ public sealed class UploadArea
         }
     }
 
+    /// <summary>
+    /// Cuts the file back to <paramref name="length"/>. A hash cannot be rewound, so it is dropped and
+    /// rebuilt from the file by the next request.
+    /// </summary>
+    private static AppendResult Discard(UploadState state, FileStream file, long length, AppendStatus status)
+    {
+        file.SetLength(length);
+        state.Hasher?.Dispose();
+        state.Hasher = null;
+        return new AppendResult(status, length);
+    }
+
     private static void TryTruncate(FileStream file, long length)
     {
         try
@@ -213,6 +235,8 @@ public enum AppendStatus
     Appended,
     OffsetMismatch,
     TooLarge,
+    /// <summary>The body was not as long as the chunk's Content-Range said; nothing was kept.</summary>
+    LengthMismatch,
 }
 
 public readonly record struct AppendResult(AppendStatus Status, long Length);
