@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Berth.Cli.Configuration;
-using Berth.Cli.Output;
+using Berth.Cli.Invocation;
 using Berth.Registry;
 
 namespace Berth.Cli.Commands;
@@ -37,7 +37,7 @@ public static class MaintenanceCommands
             foreach (var blob in report.BlobsDeleted) Console.WriteLine($"blob {verb}: {blob}");
             foreach (var link in report.BlobLinksRemoved) Console.WriteLine($"blob link {verb}: {link}");
             foreach (var manifest in report.ManifestsRemoved) Console.WriteLine($"manifest {verb}: {manifest}");
-            Console.WriteLine($"{(report.DryRun ? "Would free" : "Freed")} {ByteSize.Format(report.BytesFreed)} in {report.BlobsDeleted.Count} blob(s); " +
+            Console.WriteLine($"{(report.DryRun ? "Would free" : "Freed")} {HumanUnits.Bytes(report.BytesFreed)} in {report.BlobsDeleted.Count} blob(s); " +
                               $"{report.UploadsExpired} expired upload(s) removed.");
             return ExitCodes.Success;
         });

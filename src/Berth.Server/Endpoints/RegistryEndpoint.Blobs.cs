@@ -22,15 +22,7 @@ public sealed partial class RegistryEndpoint
         headers.CacheControl = ProtocolHeaders.ImmutableCaching;
         headers.AcceptRanges = "bytes";
 
-        switch (read.Outcome)
-        {
-            case PreconditionOutcome.NotModified:
-                response.StatusCode = StatusCodes.Status304NotModified;
-                return Task.CompletedTask;
-            case PreconditionOutcome.Failed:
-                response.StatusCode = StatusCodes.Status412PreconditionFailed;
-                return Task.CompletedTask;
-        }
+        if (EndsWithPreconditionOutcome(context.Response, read.Outcome)) return Task.CompletedTask;
 
         var length = read.Blob.Length;
         var rangeHeader = context.Request.Headers[HeaderNames.Range].ToString();

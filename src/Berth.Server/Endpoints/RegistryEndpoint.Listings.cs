@@ -47,15 +47,7 @@ public sealed partial class RegistryEndpoint
             var filter = artifactType is null ? "" : $"artifactType={Uri.EscapeDataString(artifactType)}&";
             headers.Link = $"</v2/{route.Name}/referrers/{route.Reference}?{filter}last={Uri.EscapeDataString(last)}>; rel=\"next\"";
         }
-        switch (page.Outcome)
-        {
-            case PreconditionOutcome.NotModified:
-                context.Response.StatusCode = StatusCodes.Status304NotModified;
-                return Task.CompletedTask;
-            case PreconditionOutcome.Failed:
-                context.Response.StatusCode = StatusCodes.Status412PreconditionFailed;
-                return Task.CompletedTask;
-        }
+        if (EndsWithPreconditionOutcome(context.Response, page.Outcome)) return Task.CompletedTask;
         return WriteJsonAsync(context, 200, page.Body, MediaTypes.OciIndex);
     }
 

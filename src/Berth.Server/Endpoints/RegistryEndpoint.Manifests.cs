@@ -22,15 +22,7 @@ public sealed partial class RegistryEndpoint
         headers.CacheControl = read.ByTag ? ProtocolHeaders.RevalidateCaching : ProtocolHeaders.ImmutableCaching;
         if (read.LastModified is { } lastModified) headers.LastModified = HttpDate.Format(lastModified);
 
-        switch (read.Outcome)
-        {
-            case PreconditionOutcome.NotModified:
-                response.StatusCode = StatusCodes.Status304NotModified;
-                return Task.CompletedTask;
-            case PreconditionOutcome.Failed:
-                response.StatusCode = StatusCodes.Status412PreconditionFailed;
-                return Task.CompletedTask;
-        }
+        if (EndsWithPreconditionOutcome(context.Response, read.Outcome)) return Task.CompletedTask;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = read.Manifest.MediaType;
         response.ContentLength = read.Manifest.Content.Length;

@@ -1,5 +1,6 @@
 using Berth.Oci.Api;
 using Berth.Oci.Errors;
+using Berth.Oci.Preconditions;
 using Berth.Registry;
 using Berth.Server.Responses;
 using Microsoft.AspNetCore.Http;
@@ -78,6 +79,21 @@ public sealed partial class RegistryEndpoint
         response.ContentType = contentType;
         response.ContentLength = body.Length;
         return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(body).AsTask();
+    }
+
+    /// <summary>
+    /// Ends a read with 304 or 412 when its preconditions say so (RFC 9110 §13.2.2). Called after the
+    /// validators are set, because a 304 must carry the ETag, digest and Cache-Control a 200 would (§15.4.5).
+    /// </summary>
+    private static bool EndsWithPreconditionOutcome(HttpResponse response, PreconditionOutcome outcome)
+    {
+        response.StatusCode = outcome switch
+        {
+            PreconditionOutcome.NotModified => StatusCodes.Status304NotModified,
+            PreconditionOutcome.Failed => StatusCodes.Status412PreconditionFailed,
+            _ => response.StatusCode,
+        };
+        return outcome != PreconditionOutcome.Proceed;
     }
 
     private static string? Actor(HttpContext context) =>
