@@ -1,0 +1,25 @@
+using System.Text.RegularExpressions;
+
+namespace Berth.Auth.Access;
+
+/// <summary>
+/// A repository name glob, the same syntax as the registry's tag policies: "*" matches within one path
+/// segment, "**" across segments ("team/**" is every repository under team/, "*" only the top level).
+/// </summary>
+public sealed class RepositoryPattern
+{
+    private readonly Regex _regex;
+
+    public RepositoryPattern(string pattern)
+    {
+        Text = pattern;
+        var body = Regex.Escape(pattern).Replace(@"\*\*", "\u0001").Replace(@"\*", "[^/]*").Replace("\u0001", ".*");
+        _regex = new Regex($"^{body}$", RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(1));
+    }
+
+    public string Text { get; }
+
+    public bool Matches(string repository) => _regex.IsMatch(repository);
+
+    public override string ToString() => Text;
+}

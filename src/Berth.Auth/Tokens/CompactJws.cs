@@ -1,0 +1,91 @@
+using System.Buffers.Text;
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Berth.Auth.Tokens;
+
+/// <summary>
+/// The JWS compact serialization (RFC 7515 §7.1): BASE64URL(header) "." BASE64URL(payload) "." BASE64URL(signature).
+/// Parsing only splits and decodes; nothing in a parsed token is trusted until a key has verified it.
+/// </summary>
+public sealed class CompactJws
+{
+    /// <summary>Tokens larger than this are refused before any decoding or crypto work.</summary>
+    public const int MaxLength = 16 * 1024;
+
+    private CompactJws(JsonObject header, JsonObject payload, byte[] signingInput, byte[] signature)
+    {
+        Header = header;
+        Payload = payload;
+        SigningInput = signingInput;
+        Signature = signature;
+    }
+
+    public JsonObject Header { get; }
+
+    public JsonObject Payload { get; }
+
+    /// <summary>The ASCII bytes the signature covers: the first two parts and the dot between them, as sent.</summary>
+    public byte[] SigningInput { get; }
+
+    public byte[] Signature { get; }
+
+    public static string Sign(JsonObject header, JsonObject payload, TokenKey key)
+    {
+        var signingInput = Encode(header) + "." + Encode(payload);
+        var signature = key.Sign(Encoding.ASCII.GetBytes(signingInput));
+        return signingInput + "." + Base64Url.EncodeToString(signature);
+    }
+
+    public static bool TryParse(string token, [NotNullWhen(true)] out CompactJws? jws)
+    {
+        jws = null;
+        if (token.Length is 0 or > MaxLength) return false;
+        var parts = token.Split('.');
+        // Five parts would be JWE (RFC 7516); Berth neither issues nor accepts encrypted tokens.
+        if (parts.Length != 3 || parts[0].Length == 0 || parts[1].Length == 0) return false;
+        if (TryDecodeObject(parts[0]) is not { } header || TryDecodeObject(parts[1]) is not { } payload) return false;
+        if (!TryDecode(parts[2], out var signature)) return false;
+        jws = new CompactJws(header, payload, Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), signature);
+        return true;
+    }
+
+    private static string Encode(JsonObject value) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(value.ToJsonString()));
+
+    private static JsonObject? TryDecodeObject(string part)
+    {
+        if (!TryDecode(part, out var bytes)) return null;
+        try
+        {
+            // Duplicate member names are refused (RFC 7515 §5.2 allows a recipient to reject them), so a
+            // second "alg" or "access" cannot mean one thing here and another elsewhere.
+            return JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { MaxDepth = 16, AllowDuplicateProperties = false }) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>RFC 7515 §2: base64url without padding; other characters, padding included, make the token invalid.</summary>
+    private static bool TryDecode(string part, out byte[] bytes)
+    {
+        bytes = [];
+        foreach (var c in part)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_')) return false;
+        }
+        if (part.Length % 4 == 1) return false;
+        try
+        {
+            bytes = Base64Url.DecodeFromChars(part);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+}
