@@ -12,6 +12,9 @@ public enum GrantType
 
     /// <summary>OAuth2 POST, grant_type=refresh_token (RFC 6749 §6).</summary>
     RefreshToken,
+
+    /// <summary>A POST whose grant_type is neither of the above (RFC 6749 §5.2 unsupported_grant_type).</summary>
+    Unsupported,
 }
 
 /// <summary>A token request in either form, already taken apart by the HTTP layer.</summary>

@@ -52,7 +52,10 @@ public sealed class CompactJws
         return true;
     }
 
-    private static string Encode(JsonObject value) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(value.ToJsonString()));
+    /// <summary>Without HTML-safe escaping, so "berth-refresh+jwt" is written as such rather than with "\u002B".</summary>
+    private static readonly JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static string Encode(JsonObject value) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(value.ToJsonString(Compact)));
 
     private static JsonObject? TryDecodeObject(string part)
     {

@@ -13,8 +13,11 @@ public static class ServeCommand
         var data = new Option<string?>("--data") { Description = "Data folder, created on first start (default ./berth-data; env BERTH_DATA)" };
         var config = new Option<string?>("--config") { Description = "JSON config file (env BERTH_CONFIG)" };
         var logLevel = new Option<string?>("--log-level") { Description = "Trace, Debug, Information, Warning, Error or None (env BERTH_LOG_LEVEL)" };
+        var htpasswd = new Option<string?>("--htpasswd") { Description = "htpasswd file of bcrypt hashes; turns authentication on (env BERTH_HTPASSWD)" };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "PEM certificate (and chain) for HTTPS (env BERTH_TLS_CERT)" };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of the certificate (env BERTH_TLS_KEY)" };
 
-        var command = new Command("serve", "Run the Berth registry") { listen, data, config, logLevel };
+        var command = new Command("serve", "Run the Berth registry") { listen, data, config, logLevel, htpasswd, tlsCert, tlsKey };
         command.SetAction(async (parse, cancellationToken) =>
         {
             ServerOptions options;
@@ -25,6 +28,9 @@ public static class ServeCommand
                     Listen = parse.GetValue(listen),
                     Data = parse.GetValue(data),
                     LogLevel = parse.GetValue(logLevel),
+                    Htpasswd = parse.GetValue(htpasswd),
+                    TlsCertificate = parse.GetValue(tlsCert),
+                    TlsKey = parse.GetValue(tlsKey),
                 }).ToServerOptions();
                 RegistryServer.ParseListen(options.Listen);
             }
@@ -33,8 +39,24 @@ public static class ServeCommand
                 await Console.Error.WriteLineAsync($"berth serve: {e.Message}");
                 return ExitCodes.Usage;
             }
+            foreach (var warning in ExposureWarnings.For(options))
+            {
+                await Console.Error.WriteLineAsync($"berth serve: WARNING: {warning}");
+            }
 
-            await using var server = RegistryServer.Create(options);
+            RegistryServer created;
+            try
+            {
+                created = RegistryServer.Create(options);
+            }
+            catch (Exception e) when (e is IOException or ArgumentException or InvalidDataException
+                                          or System.Security.Cryptography.CryptographicException or UnauthorizedAccessException)
+            {
+                // A bad htpasswd line, certificate or key file: say which and stop before listening.
+                await Console.Error.WriteLineAsync($"berth serve: {e.Message}");
+                return ExitCodes.Usage;
+            }
+            await using var server = created;
             try
             {
                 await server.StartAsync(cancellationToken);

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Berth.Auth;
 using Berth.Registry;
 using Berth.Registry.Policies;
 using Berth.Server.Hosting;
+using Berth.Server.Limits;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Cli.Configuration;
@@ -22,6 +24,18 @@ public sealed class BerthConfiguration
     [JsonPropertyName("policies")] public List<RepositoryPolicy>? Policies { get; set; }
     [JsonPropertyName("gcInterval")] public TimeSpan? GcInterval { get; set; }
     [JsonPropertyName("gcGracePeriod")] public TimeSpan? GcGracePeriod { get; set; }
+    [JsonPropertyName("auth")] public AuthOptions? Auth { get; set; }
+    [JsonPropertyName("tls")] public TlsOptions? Tls { get; set; }
+    [JsonPropertyName("rateLimits")] public RateLimitOptions? RateLimits { get; set; }
+
+    // Single settings of the sections above, from the environment or flags; each replaces its key in the file's section.
+    [JsonIgnore] public string? Htpasswd { get; set; }
+    [JsonIgnore] public string? AuthService { get; set; }
+    [JsonIgnore] public string? AuthRealm { get; set; }
+    [JsonIgnore] public string? TlsCertificate { get; set; }
+    [JsonIgnore] public string? TlsKey { get; set; }
+    [JsonIgnore] public int? RateLimitPerClient { get; set; }
+    [JsonIgnore] public int? RateLimitGlobal { get; set; }
 
     private static readonly JsonSerializerOptions FileOptions = new()
     {
@@ -55,6 +69,13 @@ public sealed class BerthConfiguration
         AnnounceConditionalRequests = read("BERTH_ANNOUNCE_CONDITIONAL_REQUESTS") is { } announce ? bool.Parse(announce) : null,
         GcInterval = read("BERTH_GC_INTERVAL") is { } interval ? TimeSpan.Parse(interval, System.Globalization.CultureInfo.InvariantCulture) : null,
         GcGracePeriod = read("BERTH_GC_GRACE_PERIOD") is { } grace ? TimeSpan.Parse(grace, System.Globalization.CultureInfo.InvariantCulture) : null,
+        Htpasswd = read("BERTH_HTPASSWD"),
+        AuthService = read("BERTH_AUTH_SERVICE"),
+        AuthRealm = read("BERTH_AUTH_REALM"),
+        TlsCertificate = read("BERTH_TLS_CERT"),
+        TlsKey = read("BERTH_TLS_KEY"),
+        RateLimitPerClient = read("BERTH_RATE_LIMIT_PER_CLIENT") is { } perClient ? int.Parse(perClient, System.Globalization.CultureInfo.InvariantCulture) : null,
+        RateLimitGlobal = read("BERTH_RATE_LIMIT_GLOBAL") is { } global ? int.Parse(global, System.Globalization.CultureInfo.InvariantCulture) : null,
     };
 
     /// <summary>Values set in <paramref name="over"/> replace those here.</summary>
@@ -69,6 +90,16 @@ public sealed class BerthConfiguration
         Policies = over.Policies ?? Policies,
         GcInterval = over.GcInterval ?? GcInterval,
         GcGracePeriod = over.GcGracePeriod ?? GcGracePeriod,
+        Auth = over.Auth ?? Auth,
+        Tls = over.Tls ?? Tls,
+        RateLimits = over.RateLimits ?? RateLimits,
+        Htpasswd = over.Htpasswd ?? Htpasswd,
+        AuthService = over.AuthService ?? AuthService,
+        AuthRealm = over.AuthRealm ?? AuthRealm,
+        TlsCertificate = over.TlsCertificate ?? TlsCertificate,
+        TlsKey = over.TlsKey ?? TlsKey,
+        RateLimitPerClient = over.RateLimitPerClient ?? RateLimitPerClient,
+        RateLimitGlobal = over.RateLimitGlobal ?? RateLimitGlobal,
     };
 
     public ServerOptions ToServerOptions()
@@ -81,6 +112,9 @@ public sealed class BerthConfiguration
             LogLevel = LogLevel is null ? defaults.LogLevel : Enum.Parse<LogLevel>(LogLevel, ignoreCase: true),
             AnnounceConditionalRequests = AnnounceConditionalRequests ?? defaults.AnnounceConditionalRequests,
             GarbageCollectionInterval = GcInterval ?? defaults.GarbageCollectionInterval,
+            Auth = ResolveAuth(),
+            Tls = ResolveTls(),
+            RateLimits = ResolveRateLimits(),
             Registry = registryDefaults with
             {
                 DataDirectory = Data ?? "berth-data",
@@ -89,6 +123,37 @@ public sealed class BerthConfiguration
                 Policies = Policies ?? [],
                 GarbageCollectionGracePeriod = GcGracePeriod ?? registryDefaults.GarbageCollectionGracePeriod,
             },
+        };
+    }
+
+    /// <summary>The file's auth section with single settings applied; a single setting alone turns authentication on.</summary>
+    private AuthOptions? ResolveAuth()
+    {
+        if (Htpasswd is null && AuthService is null && AuthRealm is null) return Auth;
+        var auth = Auth ?? new AuthOptions();
+        return auth with
+        {
+            Htpasswd = Htpasswd ?? auth.Htpasswd,
+            Service = AuthService ?? auth.Service,
+            Realm = AuthRealm ?? auth.Realm,
+        };
+    }
+
+    private TlsOptions? ResolveTls()
+    {
+        if (TlsCertificate is null && TlsKey is null) return Tls;
+        var tls = Tls ?? new TlsOptions();
+        return tls with { Certificate = TlsCertificate ?? tls.Certificate, Key = TlsKey ?? tls.Key };
+    }
+
+    private RateLimitOptions? ResolveRateLimits()
+    {
+        if (RateLimitPerClient is null && RateLimitGlobal is null) return RateLimits;
+        var limits = RateLimits ?? new RateLimitOptions();
+        return limits with
+        {
+            PerClient = RateLimitPerClient is { } perClient ? new RateLimit { RequestsPerSecond = perClient } : limits.PerClient,
+            Global = RateLimitGlobal is { } global ? new RateLimit { RequestsPerSecond = global } : limits.Global,
         };
     }
 }

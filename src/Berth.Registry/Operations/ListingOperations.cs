@@ -44,11 +44,38 @@ public sealed class ListingOperations
         return ToList(page, pageSize);
     }
 
-    public Result<NameList> Catalog(string? n, string? last)
+    /// <param name="visible">
+    /// When given, only repositories it accepts are listed (access control: what the caller may pull). Pages
+    /// are filled from further down the list, so a page is short only at the end and the Link never points
+    /// past names the caller cannot see.
+    /// </param>
+    public Result<NameList> Catalog(string? n, string? last, Func<string, bool>? visible = null)
     {
         if (!TryParsePageSize(n, out var pageSize)) return BadPageSize();
         if (pageSize == 0) return new NameList([], null, 0);
-        return ToList(_metadata.ListRepositories(last, pageSize ?? int.MaxValue - 1), pageSize);
+        if (visible is null) return ToList(_metadata.ListRepositories(last, pageSize ?? int.MaxValue - 1), pageSize);
+
+        var wanted = pageSize ?? int.MaxValue - 1;
+        var names = new List<string>();
+        var more = false;
+        var cursor = last;
+        while (true)
+        {
+            var page = _metadata.ListRepositories(cursor, Math.Clamp(wanted, 100, 1000));
+            foreach (var name in page.Items)
+            {
+                if (!visible(name)) continue;
+                if (names.Count == wanted)
+                {
+                    more = true;
+                    break;
+                }
+                names.Add(name);
+            }
+            if (more || !page.HasMore || page.Items.Count == 0) break;
+            cursor = page.Items[^1];
+        }
+        return ToList(new Page(names, more), pageSize);
     }
 
     /// <summary>

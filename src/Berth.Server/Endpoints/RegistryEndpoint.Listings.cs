@@ -24,7 +24,8 @@ public sealed partial class RegistryEndpoint
     private Task CatalogAsync(HttpContext context)
     {
         var query = context.Request.Query;
-        var result = _registry.Listings.Catalog(Optional(query, "n"), Optional(query, "last"));
+        var visibility = context.Features.Get<Auth.RepositoryVisibility>();
+        var result = _registry.Listings.Catalog(Optional(query, "n"), Optional(query, "last"), visibility?.MayPull);
         if (!result.IsSuccess) return ErrorResponse.WriteAsync(context, result.Error);
         AddNextLink(context, "/v2/_catalog", result.Value);
         return WriteJsonAsync(context, 200, JsonSerializer.SerializeToUtf8Bytes(new CatalogBody(result.Value.Names)));

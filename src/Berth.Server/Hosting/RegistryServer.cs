@@ -1,6 +1,10 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Berth.Auth;
 using Berth.Registry;
+using Berth.Server.Auth;
 using Berth.Server.Endpoints;
+using Berth.Server.Limits;
 using Berth.Server.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -17,14 +21,20 @@ public sealed class RegistryServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly BerthRegistry _registry;
+    private readonly RequestRateLimiter? _limiter;
 
-    private RegistryServer(WebApplication app, BerthRegistry registry)
+    private RegistryServer(WebApplication app, BerthRegistry registry, BerthAuth? auth, RequestRateLimiter? limiter)
     {
         _app = app;
         _registry = registry;
+        Auth = auth;
+        _limiter = limiter;
     }
 
     public BerthRegistry Registry => _registry;
+
+    /// <summary>Authentication and access control, when enabled.</summary>
+    public BerthAuth? Auth { get; }
 
     /// <summary>The base address actually bound, e.g. http://127.0.0.1:41234 when port 0 was asked for.</summary>
     public Uri Address =>
@@ -32,6 +42,15 @@ public sealed class RegistryServer : IAsyncDisposable
 
     public static RegistryServer Create(ServerOptions options)
     {
+        // Settings that can be wrong (certificate, htpasswd, keys, limits) are loaded before storage is opened.
+        (X509Certificate2 Certificate, X509Certificate2Collection Chain)? tls = options.Tls is null ? null : ServerCertificate.Load(options.Tls);
+        var limiter = options.RateLimits is null ? null : new RequestRateLimiter(options.RateLimits);
+        if (limiter is { IsEnabled: false })
+        {
+            limiter.Dispose();
+            limiter = null;
+        }
+        var auth = options.Auth is null ? null : BerthAuth.Create(options.Auth, options.Registry.DataDirectory);
         var registry = BerthRegistry.Open(options.Registry);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -53,8 +72,19 @@ public sealed class RegistryServer : IAsyncDisposable
             kestrel.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
             kestrel.AddServerHeader = false;
             var (host, port) = ParseListen(options.Listen);
-            if (host is "localhost") kestrel.ListenLocalhost(port);
-            else kestrel.Listen(IPAddress.Parse(host), port);
+            Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> listen = endpoint =>
+            {
+                if (tls is not { } https) return;
+                // ALPN offers h2 and http/1.1; clients that speak HTTP/2 multiplex blob transfers on one connection.
+                endpoint.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2;
+                endpoint.UseHttps(adapter =>
+                {
+                    adapter.ServerCertificate = https.Certificate;
+                    adapter.ServerCertificateChain = https.Chain;
+                });
+            };
+            if (host is "localhost") kestrel.ListenLocalhost(port, listen);
+            else kestrel.Listen(IPAddress.Parse(host), port, listen);
         });
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton(options);
@@ -69,14 +99,26 @@ public sealed class RegistryServer : IAsyncDisposable
         {
             v2.UseMiddleware<ProtocolHeadersMiddleware>(options.AnnounceConditionalRequests);
             v2.UseMiddleware<ErrorBoundaryMiddleware>();
+            if (limiter is not null) v2.UseMiddleware<RateLimitMiddleware>(limiter);
+            if (auth is not null) v2.UseMiddleware<AccessControlMiddleware>(auth);
             v2.Run(endpoint.HandleAsync);
         });
+        if (auth is not null)
+        {
+            var tokens = new TokenEndpoint(auth);
+            app.Map(TokenEndpoint.Path, token =>
+            {
+                token.UseMiddleware<ErrorBoundaryMiddleware>();
+                if (limiter is not null) token.UseMiddleware<RateLimitMiddleware>(limiter);
+                token.Run(tokens.HandleAsync);
+            });
+        }
         app.Run(context =>
         {
             context.Response.StatusCode = Microsoft.AspNetCore.Http.StatusCodes.Status404NotFound;
             return Task.CompletedTask;
         });
-        return new RegistryServer(app, registry);
+        return new RegistryServer(app, registry, auth, limiter);
     }
 
     public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);
@@ -89,6 +131,8 @@ public sealed class RegistryServer : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         _registry.Dispose();
+        Auth?.Dispose();
+        _limiter?.Dispose();
     }
 
     /// <summary>"HOST:PORT", "[v6]:PORT" or ":PORT".</summary>

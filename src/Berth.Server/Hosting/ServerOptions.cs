@@ -1,4 +1,6 @@
+using Berth.Auth;
 using Berth.Registry;
+using Berth.Server.Limits;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Server.Hosting;
@@ -26,4 +28,13 @@ public sealed record ServerOptions
 
     /// <summary>How often expired upload sessions are swept.</summary>
     public TimeSpan UploadSweepInterval { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Authentication and access control; null (the default) lets every request through.</summary>
+    public AuthOptions? Auth { get; init; }
+
+    /// <summary>HTTPS with HTTP/2; null serves plain HTTP/1.1.</summary>
+    public TlsOptions? Tls { get; init; }
+
+    /// <summary>Request rate limits; null for none.</summary>
+    public RateLimitOptions? RateLimits { get; init; }
 }

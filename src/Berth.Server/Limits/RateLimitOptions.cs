@@ -1,0 +1,19 @@
+namespace Berth.Server.Limits;
+
+/// <summary>Request rate limits; each is optional. Clients are told apart by their IP address.</summary>
+public sealed record RateLimitOptions
+{
+    /// <summary>For each client address.</summary>
+    public RateLimit? PerClient { get; init; }
+
+    /// <summary>For all clients together.</summary>
+    public RateLimit? Global { get; init; }
+}
+
+/// <summary>A token bucket: <see cref="RequestsPerSecond"/> on average, bursts of up to <see cref="Burst"/> (default: one second's worth).</summary>
+public sealed record RateLimit
+{
+    public int RequestsPerSecond { get; init; }
+
+    public int? Burst { get; init; }
+}
