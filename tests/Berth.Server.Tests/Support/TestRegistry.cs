@@ -1,3 +1,4 @@
+using Berth.Auth;
 using Berth.Registry;
 using Berth.Server.Hosting;
 using Microsoft.Extensions.Logging;
@@ -33,19 +34,25 @@ public sealed class TestRegistry : IAsyncDisposable
 
     public BerthRegistry Registry => _server.Registry;
 
-    public static async Task<TestRegistry> StartAsync(Func<RegistryOptions, RegistryOptions>? configure = null, string? dataDirectory = null)
+    /// <summary>Authentication and access control, when the server was started with them.</summary>
+    public BerthAuth? Auth => _server.Auth;
+
+    /// <param name="server">Changes to the server's options (auth, TLS, rate limits), applied last.</param>
+    public static async Task<TestRegistry> StartAsync(Func<RegistryOptions, RegistryOptions>? configure = null, string? dataDirectory = null,
+        Func<ServerOptions, ServerOptions>? server = null)
     {
         var data = dataDirectory ?? Path.Combine(Path.GetTempPath(), "berth-test-" + Guid.NewGuid().ToString("N"));
         var registryOptions = new RegistryOptions { DataDirectory = data };
         if (configure is not null) registryOptions = configure(registryOptions);
-        var server = RegistryServer.Create(new ServerOptions
+        var options = new ServerOptions
         {
             Listen = "127.0.0.1:0",
             Registry = registryOptions,
             LogLevel = LogLevel.Warning,
-        });
-        await server.StartAsync();
-        return new TestRegistry(server, data, ownsDataDirectory: dataDirectory is null);
+        };
+        var started = RegistryServer.Create(server is null ? options : server(options));
+        await started.StartAsync();
+        return new TestRegistry(started, data, ownsDataDirectory: dataDirectory is null);
     }
 
     public async ValueTask DisposeAsync()
