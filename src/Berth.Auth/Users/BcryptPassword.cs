@@ -10,9 +10,6 @@ namespace Berth.Auth.Users;
 /// </summary>
 public static class BcryptPassword
 {
-    /// <summary>A hash with a cost of 10, checked against when the user is unknown so that both cases take as long.</summary>
-    private static readonly Lazy<string> Decoy = new(() => BCrypt.Net.BCrypt.HashPassword(Guid.NewGuid().ToString("N"), 10));
-
     public static bool IsBcrypt(string hash) =>
         hash.Length == 60
         && (hash.StartsWith("$2a$", StringComparison.Ordinal) || hash.StartsWith("$2b$", StringComparison.Ordinal)
@@ -40,12 +37,11 @@ public static class BcryptPassword
         return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(computed[4..]), Encoding.ASCII.GetBytes(hash[4..]));
     }
 
-    /// <summary>Spends the time of one verification and fails: used for unknown user names.</summary>
-    public static bool VerifyDecoy(string password)
-    {
-        Verify(password, Decoy.Value);
-        return false;
-    }
+    /// <summary>The work factor of a bcrypt hash ("$2y$10$…" → 10).</summary>
+    public static int CostOf(string hash) => IsBcrypt(hash) ? (hash[4] - '0') * 10 + (hash[5] - '0') : 0;
+
+    /// <summary>A hash of a random password, to check unknown user names against so that they cost as much as known ones.</summary>
+    public static string Decoy(int cost) => BCrypt.Net.BCrypt.HashPassword(Guid.NewGuid().ToString("N"), cost);
 
     public static string Hash(string password, int cost = 10) => BCrypt.Net.BCrypt.HashPassword(password, cost);
 }

@@ -7,6 +7,7 @@ namespace Berth.Auth.Users;
 public sealed class UserDirectory
 {
     private readonly Dictionary<string, UserAccount> _users = new(StringComparer.Ordinal);
+    private readonly Lazy<string> _decoy;
 
     public UserDirectory(IEnumerable<(string User, string Hash)> htpasswd, IEnumerable<ConfiguredUser> configured,
         IReadOnlyDictionary<string, IReadOnlyList<string>> groups)
@@ -34,6 +35,9 @@ public sealed class UserDirectory
             if (_users.ContainsKey(user.Name)) throw new InvalidDataException($"user '{user.Name}' is defined twice");
             _users[user.Name] = new UserAccount(user.Name, user.PasswordHash, GroupsOf(user.Name, user.Groups));
         }
+        // The decoy costs what most real hashes cost, so a miss takes as long as a typical wrong password.
+        var cost = _users.Count == 0 ? 10 : _users.Values.GroupBy(u => BcryptPassword.CostOf(u.PasswordHash)).MaxBy(g => g.Count())!.Key;
+        _decoy = new Lazy<string>(() => BcryptPassword.Decoy(cost));
     }
 
     public int Count => _users.Count;
@@ -48,7 +52,7 @@ public sealed class UserDirectory
     {
         if (!_users.TryGetValue(name, out var user))
         {
-            BcryptPassword.VerifyDecoy(password);
+            BcryptPassword.Verify(password, _decoy.Value);
             return null;
         }
         return BcryptPassword.Verify(password, user.PasswordHash) ? user : null;
