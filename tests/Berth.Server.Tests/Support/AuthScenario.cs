@@ -65,7 +65,7 @@ public static class AuthScenario
     }
 
     /// <summary>The JSON error code of a response ("" when there is no JSON error body).</summary>
-    public static async Task<string> ErrorCodeAsync(this HttpResponseMessage response)
+    public static async Task<string> ErrorCodeIfAnyAsync(this HttpResponseMessage response)
     {
         var body = await response.Content.ReadAsStringAsync();
         if (body.Length == 0 || body[0] != '{') return "";
