@@ -10,7 +10,7 @@ namespace Berth.Server.Tests;
 /// </summary>
 public sealed class AuthSkopeoTests
 {
-    [SkopeoFact]
+    [Fact]
     public async Task Skopeo_CopiesAnImageInWithCredentials_AndIsRefusedWithout()
     {
         using var certificate = SelfSignedCertificate.Create();
