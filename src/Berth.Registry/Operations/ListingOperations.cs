@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text.Json.Serialization;
 using System.Text.Json;
 using Berth.Oci.Digests;
 using Berth.Oci.Errors;
@@ -9,8 +11,11 @@ using Berth.Storage.Metadata;
 
 namespace Berth.Registry.Operations;
 
-/// <summary>A page of names; <see cref="NextLast"/> is the "last" value of the next page, if any.</summary>
-public sealed record NameList(IReadOnlyList<string> Names, string? NextLast, int? PageSize);
+/// <summary>
+/// A page of names and its JSON document (end-8 tags list or the catalog); <see cref="NextLast"/> is the
+/// "last" value of the next page, if any.
+/// </summary>
+public sealed record NameList(IReadOnlyList<string> Names, string? NextLast, int? PageSize, byte[] Body);
 
 /// <summary>A referrers response body, serialised deterministically so its digest can be its ETag.</summary>
 public sealed record ReferrersPage(byte[] Body, Digest BodyDigest, bool FilterApplied, string? NextLast, PreconditionOutcome Outcome)
@@ -23,6 +28,7 @@ public sealed class ListingOperations
 {
     private readonly RegistryOptions _options;
     private readonly IMetadataStore _metadata;
+    private readonly ConcurrentDictionary<string, (long Version, NameList List)> _wholeTagLists = new(StringComparer.Ordinal);
 
     internal ListingOperations(RegistryOptions options, IMetadataStore metadata)
     {
@@ -37,11 +43,21 @@ public sealed class ListingOperations
         if (pageSize == 0)
         {
             // n=0 asks for nothing: an empty list and no Link (distribution-spec end-8).
-            return _metadata.RepositoryExists(name) ? new NameList([], null, 0) : RegistryError.NameUnknown(name);
+            return _metadata.RepositoryExists(name) ? TagsList(name, [], null, 0) : RegistryError.NameUnknown(name);
         }
+        // The whole list is what most clients ask for; its document is kept until anything changes.
+        var whole = pageSize is null && string.IsNullOrEmpty(last);
+        var version = _metadata.ChangeVersion();
+        if (whole && _wholeTagLists.TryGetValue(name, out var cached) && cached.Version == version) return cached.List;
         var page = _metadata.ListTags(name, last, pageSize ?? int.MaxValue - 1);
         if (page is null) return RegistryError.NameUnknown(name);
-        return ToList(page, pageSize);
+        var list = TagsList(name, page.Items, page.HasMore && page.Items.Count > 0 ? page.Items[^1] : null, pageSize);
+        if (whole)
+        {
+            if (_wholeTagLists.Count >= 256) _wholeTagLists.Clear();
+            _wholeTagLists[name] = (version, list);
+        }
+        return list;
     }
 
     /// <param name="visible">
@@ -52,7 +68,7 @@ public sealed class ListingOperations
     public Result<NameList> Catalog(string? n, string? last, Func<string, bool>? visible = null)
     {
         if (!TryParsePageSize(n, out var pageSize)) return BadPageSize();
-        if (pageSize == 0) return new NameList([], null, 0);
+        if (pageSize == 0) return CatalogList([], null, 0);
         if (visible is null) return ToList(_metadata.ListRepositories(last, pageSize ?? int.MaxValue - 1), pageSize);
 
         var wanted = pageSize ?? int.MaxValue - 1;
@@ -116,8 +132,19 @@ public sealed class ListingOperations
         public IReadOnlyList<Descriptor> Manifests { get; } = Manifests;
     }
 
-    private static NameList ToList(Page page, int? pageSize) =>
-        new(page.Items, page.HasMore && page.Items.Count > 0 ? page.Items[^1] : null, pageSize);
+    private static NameList ToList(Page page, int? pageSize) => CatalogList(page.Items, page.HasMore && page.Items.Count > 0 ? page.Items[^1] : null, pageSize);
+
+    private static NameList TagsList(string name, IReadOnlyList<string> tags, string? nextLast, int? pageSize) =>
+        new(tags, nextLast, pageSize, JsonSerializer.SerializeToUtf8Bytes(new TagsDocument(name, tags)));
+
+    private static NameList CatalogList(IReadOnlyList<string> repositories, string? nextLast, int? pageSize) =>
+        new(repositories, nextLast, pageSize, JsonSerializer.SerializeToUtf8Bytes(new CatalogDocument(repositories)));
+
+    private sealed record TagsDocument(
+        [property: JsonPropertyName("name")] string Name,
+        [property: JsonPropertyName("tags")] IReadOnlyList<string> Tags);
+
+    private sealed record CatalogDocument([property: JsonPropertyName("repositories")] IReadOnlyList<string> Repositories);
 
     /// <summary>False when n is malformed; <paramref name="limit"/> is null when n is absent (no limit).</summary>
     private bool TryParsePageSize(string? n, out int? limit)

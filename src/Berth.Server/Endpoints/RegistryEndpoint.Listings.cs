@@ -18,7 +18,7 @@ public sealed partial class RegistryEndpoint
         var result = _registry.Listings.Tags(route.Name, Optional(query, "n"), Optional(query, "last"));
         if (!result.IsSuccess) return ErrorResponse.WriteAsync(context, result.Error);
         AddNextLink(context, $"/v2/{route.Name}/tags/list", result.Value);
-        return WriteJsonAsync(context, 200, JsonSerializer.SerializeToUtf8Bytes(new TagsBody(route.Name, result.Value.Names)));
+        return WriteJsonAsync(context, 200, result.Value.Body);
     }
 
     private Task CatalogAsync(HttpContext context)
@@ -28,7 +28,7 @@ public sealed partial class RegistryEndpoint
         var result = _registry.Listings.Catalog(Optional(query, "n"), Optional(query, "last"), visibility?.MayPull);
         if (!result.IsSuccess) return ErrorResponse.WriteAsync(context, result.Error);
         AddNextLink(context, "/v2/_catalog", result.Value);
-        return WriteJsonAsync(context, 200, JsonSerializer.SerializeToUtf8Bytes(new CatalogBody(result.Value.Names)));
+        return WriteJsonAsync(context, 200, result.Value.Body);
     }
 
     private Task ReferrersAsync(HttpContext context, Oci.Api.RegistryPath route)
@@ -75,12 +75,6 @@ public sealed partial class RegistryEndpoint
         var n = list.PageSize is { } size ? $"n={size}&" : "";
         context.Response.Headers.Link = $"<{path}?{n}last={Uri.EscapeDataString(list.NextLast)}>; rel=\"next\"";
     }
-
-    private sealed record TagsBody(
-        [property: JsonPropertyName("name")] string Name,
-        [property: JsonPropertyName("tags")] IReadOnlyList<string> Tags);
-
-    private sealed record CatalogBody([property: JsonPropertyName("repositories")] IReadOnlyList<string> Repositories);
 
     private sealed record TagHistoryBody(
         [property: JsonPropertyName("name")] string Name,

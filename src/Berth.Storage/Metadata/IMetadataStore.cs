@@ -35,6 +35,9 @@ public interface IMetadataStore
     Task<WriteOutcome> DeleteManifestAsync(string repository, Digest digest, WriteGuard guard, string? actor);
     /// <summary>Tags in ASCIIbetical order after <paramref name="last"/>; null when the repository is unknown.</summary>
     Page? ListTags(string repository, string? last, int limit);
+    /// <summary>Changes whenever anything commits (in any process); lets callers cache what they read.</summary>
+    long ChangeVersion();
+
     IReadOnlyList<TagMove> TagHistory(string repository, string tag, int limit);
 
     /// <summary>Manifests in the repository whose subject is <paramref name="subject"/>, ordered by digest.</summary>

@@ -152,14 +152,31 @@ public sealed partial class SqliteMetadataStore
         return (WriteOutcome.Done, true);
     });
 
-    public Page? ListTags(string repository, string? last, int limit) => Read(c =>
+    public Page? ListTags(string repository, string? last, int limit)
     {
-        var repositoryId = RepositoryId(c, null, repository);
-        if (repositoryId is null) return null;
-        // BINARY collation orders by bytes: the spec's "lexical (ASCIIbetical)" order.
-        return ReadPage(c, "SELECT name FROM tags WHERE repository_id = $id AND name > $last ORDER BY name LIMIT $limit",
-            last, limit, ("$id", repositoryId));
-    });
+        // The version is read before the tags, so a cached list is never labelled newer than it is.
+        var version = _version.Read();
+        if (_tagLists.Get(repository, version) is not { } tags)
+        {
+            var loaded = Read(c =>
+            {
+                var repositoryId = RepositoryId(c, null, repository);
+                if (repositoryId is null) return null;
+                // BINARY collation orders by bytes: the spec's "lexical (ASCIIbetical)" order.
+                using var command = Command(c, null, "SELECT name FROM tags WHERE repository_id = $id ORDER BY name", ("$id", repositoryId));
+                using var reader = command.ExecuteReader();
+                var names = new List<string>();
+                while (reader.Read()) names.Add(reader.GetString(0));
+                return names.ToArray();
+            });
+            if (loaded is null) return null;
+            _tagLists.Put(repository, version, loaded);
+            tags = loaded;
+        }
+        return TagListCache.Slice(tags, last, limit);
+    }
+
+    public long ChangeVersion() => _version.Read();
 
     public IReadOnlyList<TagMove> TagHistory(string repository, string tag, int limit) => Read(c =>
     {

@@ -13,11 +13,14 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
 
     private readonly SqliteConnectionPool _pool;
     private readonly SqliteWriteQueue _writer;
+    private readonly ChangeVersion _version;
+    private readonly TagListCache _tagLists = new();
 
     public SqliteMetadataStore(string databasePath)
     {
         _pool = new SqliteConnectionPool(databasePath);
         _writer = new SqliteWriteQueue(_pool.Rent);
+        _version = new ChangeVersion(_pool.Rent());
         Read(connection =>
         {
             using var command = connection.CreateCommand();
@@ -30,6 +33,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
     public void Dispose()
     {
         _writer.Dispose();
+        _version.Dispose();
         _pool.Dispose();
     }
 
