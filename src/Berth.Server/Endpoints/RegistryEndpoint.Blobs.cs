@@ -47,13 +47,13 @@ public sealed partial class RegistryEndpoint
                 response.ContentLength = range.Length;
                 return HttpMethods.IsHead(context.Request.Method)
                     ? Task.CompletedTask
-                    : response.SendFileAsync(read.Blob.Path, range.First, range.Length, context.RequestAborted);
+                    : FileBody.SendAsync(response, read.Blob.Path, range.First, range.Length, context.RequestAborted);
             default:
                 response.StatusCode = StatusCodes.Status200OK;
                 response.ContentLength = length;
                 return HttpMethods.IsHead(context.Request.Method) || length == 0
                     ? Task.CompletedTask
-                    : response.SendFileAsync(read.Blob.Path, 0, length, context.RequestAborted);
+                    : FileBody.SendAsync(response, read.Blob.Path, 0, length, context.RequestAborted);
         }
     }
 
