@@ -47,7 +47,7 @@ public sealed class ListingOperations
         }
         // The whole list is what most clients ask for; its document is kept until anything changes.
         var whole = pageSize is null && string.IsNullOrEmpty(last);
-        var version = _metadata.ChangeVersion();
+        var version = whole ? _metadata.ChangeVersion() : 0;
         if (whole && _wholeTagLists.TryGetValue(name, out var cached) && cached.Version == version) return cached.List;
         var page = _metadata.ListTags(name, last, pageSize ?? int.MaxValue - 1);
         if (page is null) return RegistryError.NameUnknown(name);
