@@ -1,0 +1,2 @@
+-- wrk: send HEAD instead of GET (headers such as Accept still come from -H).
+wrk.method = "HEAD"
