@@ -52,7 +52,7 @@ on_client() { taskset -c "$CLIENT_CPU" "$@"; }
 url_of() { case $1 in berth) echo "$BERTH_URL" ;; dist) echo "$DIST_URL" ;; nginx) echo "$NGINX_URL" ;; esac; }
 
 for tool in wrk curl nginx docker-registry taskset dotnet awk sha256sum dd split; do
-  command -v "$tool" >/dev/null || die "$tool not found (apt-get install wrk nghttp2-client nginx docker-registry curl util-linux procps)"
+  command -v "$tool" >/dev/null || die "$tool not found (apt-get install wrk nginx docker-registry curl util-linux procps)"
 done
 (( $(nproc) >= 2 )) || log "warning: fewer than 2 CPUs; server and load generator will share a core"
 

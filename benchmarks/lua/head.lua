@@ -1,2 +1,0 @@
--- wrk: send HEAD instead of GET (headers such as Accept still come from -H).
-wrk.method = "HEAD"
