@@ -48,6 +48,18 @@ public sealed class Authorizer
     }
 
     /// <summary>
+    /// Whether a cross-repository mount may take a blob from <paramref name="repository"/> (distribution-spec
+    /// end-11 needs pull on the source). Unlike <see cref="MayPull"/>, a token is held to its own scope: docker
+    /// clients ask for pull on the source when they mount, and a narrower token must stay narrower than the
+    /// user's rules, or a push-only token would read any blob its user can read by mounting it.
+    /// </summary>
+    public bool MayMountFrom(Caller caller, string repository)
+    {
+        var pull = AccessScope.Repository(repository, RepositoryActions.Pull);
+        return caller.Token is { } token ? token.Grants(pull) : PolicyAllows(caller.Principal, pull);
+    }
+
+    /// <summary>
     /// The token service's grant (Docker token spec: the intersection of what was asked and what is allowed).
     /// Whatever is not allowed is left out, not refused: a token with less (even no) access is still issued,
     /// and the registry then refuses the request itself.

@@ -75,15 +75,16 @@ public sealed class UploadOperations
     }
 
     /// <summary>
-    /// end-11: links a blob stored for another repository. Without "from", any repository holding the
-    /// blob will do. Null means the blob is not mountable and the caller falls back to a new session.
+    /// end-11: links a blob stored for another repository, taken only from <paramref name="source"/>. Null
+    /// means the blob is not mountable from there and the caller falls back to a new session, which is also
+    /// what a caller sees when the blob does not exist, so the answer reveals nothing beyond the source.
     /// </summary>
-    public async Task<Result<Digest?>> MountAsync(string name, string digestText, string? from)
+    public async Task<Result<Digest?>> MountAsync(string name, string digestText, MountSource source)
     {
         if (Validate.Name(name) is { } nameError) return nameError;
         if (Validate.Digest(digestText, out var digest) is { } digestError) return digestError;
         if (_blobs.Find(digest) is null) return (Digest?)null;
-        var mountable = from is not null
+        var mountable = source.Repository is { } from
             ? Oci.Names.RepositoryName.IsValid(from) && _metadata.IsBlobLinked(from, digest)
             : _metadata.IsBlobLinked(name, digest) || _metadata.FindRepositoryWithBlob(digest, name) is not null;
         if (!mountable || !await _metadata.LinkBlobAsync(name, digest, () => _blobs.Find(digest) is not null)) return (Digest?)null;

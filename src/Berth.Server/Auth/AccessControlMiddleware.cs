@@ -8,7 +8,6 @@ using Berth.Oci.Names;
 using Berth.Server.Responses;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Primitives;
 
 namespace Berth.Server.Auth;
 
@@ -67,30 +66,12 @@ public sealed partial class AccessControlMiddleware(RequestDelegate next, BerthA
             context.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, caller.Name)], "berth"));
         }
         context.Features.Set(new RepositoryVisibility(repository => auth.Authorizer.MayPull(caller, repository)));
-        if (route is { Kind: RouteKind.UploadStart } && request.Query.ContainsKey("mount")) GuardMount(request, route.Name, caller);
-        return next(context);
-    }
-
-    /// <summary>
-    /// distribution-spec end-11: a mount needs pull on the source repository. Without it the mount parameters
-    /// are dropped and the request becomes an ordinary upload session (202), exactly what the client would
-    /// see if the blob were not there, so a refusal reveals nothing about the source. A mount without "from"
-    /// would let the registry take the blob from any repository, so under access control it may only
-    /// come from the target itself, and only for a caller who may pull that.
-    /// </summary>
-    private void GuardMount(HttpRequest request, string target, Caller caller)
-    {
-        var from = request.Query["from"].ToString();
-        string? allowedFrom = from.Length > 0
-            ? RepositoryName.IsValid(from) && auth.Authorizer.MayPull(caller, from) ? from : null
-            : auth.Authorizer.MayPull(caller, target) ? target : null;
-        var kept = request.Query.Where(p => p.Key is not ("mount" or "from")).ToList();
-        if (allowedFrom is not null)
+        if (route is { Kind: RouteKind.UploadStart })
         {
-            kept.Add(new KeyValuePair<string, StringValues>("mount", request.Query["mount"]));
-            kept.Add(new KeyValuePair<string, StringValues>("from", allowedFrom));
+            // The mount decision travels as a value the endpoint asks with the "from" it will use (end-11).
+            context.Features.Set(new MountPermission(repository => auth.Authorizer.MayMountFrom(caller, repository)));
         }
-        request.QueryString = QueryString.Create(kept);
+        return next(context);
     }
 
     private Task ChallengeAsync(HttpContext context, RequiredAccess required, string? error)

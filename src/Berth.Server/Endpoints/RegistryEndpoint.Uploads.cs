@@ -13,18 +13,22 @@ public sealed partial class RegistryEndpoint
         var query = context.Request.Query;
         if (query.TryGetValue("mount", out var mount))
         {
-            var mounted = await _registry.Uploads.MountAsync(route.Name, mount.ToString(), query.TryGetValue("from", out var from) ? from.ToString() : null);
-            if (!mounted.IsSuccess)
+            // A mount from a source the caller may not read, or that lacks the blob, becomes an ordinary
+            // upload session (end-11): the two cases look the same, so the answer reveals nothing.
+            if (MountSourceDecision.Decide(route.Name, query["from"], MountPermissionOf(context)) is { } source)
             {
-                await ErrorResponse.WriteAsync(context, mounted.Error);
-                return;
+                var mounted = await _registry.Uploads.MountAsync(route.Name, mount.ToString(), source);
+                if (!mounted.IsSuccess)
+                {
+                    await ErrorResponse.WriteAsync(context, mounted.Error);
+                    return;
+                }
+                if (mounted.Value is { } digest)
+                {
+                    WriteBlobCreated(context, route.Name, digest.ToString());
+                    return;
+                }
             }
-            if (mounted.Value is { } digest)
-            {
-                WriteBlobCreated(context, route.Name, digest.ToString());
-                return;
-            }
-            // Not mountable: fall back to an ordinary upload session (end-11).
         }
         else if (query.TryGetValue("digest", out var digestValue))
         {
@@ -42,6 +46,13 @@ public sealed partial class RegistryEndpoint
         }
         WriteUploadProgress(context, started.Value, StatusCodes.Status202Accepted);
     }
+
+    /// <summary>
+    /// The caller's right to mount from a repository. Under access control it comes from the access-control
+    /// middleware; if that feature were ever missing, no repository is allowed rather than every one.
+    /// </summary>
+    private Func<string, bool>? MountPermissionOf(HttpContext context) =>
+        _accessControlled ? context.Features.Get<Auth.MountPermission>()?.MayMountFrom ?? (_ => false) : null;
 
     private async Task AppendChunkAsync(HttpContext context, Oci.Api.RegistryPath route)
     {

@@ -16,8 +16,14 @@ namespace Berth.Server.Endpoints;
 public sealed partial class RegistryEndpoint
 {
     private readonly BerthRegistry _registry;
+    private readonly bool _accessControlled;
 
-    public RegistryEndpoint(BerthRegistry registry) => _registry = registry;
+    /// <param name="accessControlled">Whether access control runs before this endpoint (authentication is on).</param>
+    public RegistryEndpoint(BerthRegistry registry, bool accessControlled)
+    {
+        _registry = registry;
+        _accessControlled = accessControlled;
+    }
 
     public Task HandleAsync(HttpContext context)
     {

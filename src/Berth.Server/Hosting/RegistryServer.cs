@@ -93,7 +93,7 @@ public sealed class RegistryServer : IAsyncDisposable
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         var app = builder.Build();
-        var endpoint = new RegistryEndpoint(registry);
+        var endpoint = new RegistryEndpoint(registry, accessControlled: auth is not null);
         app.UseMiddleware<RequestLoggingMiddleware>();
         app.Map("/v2", v2 =>
         {
