@@ -56,8 +56,8 @@ public sealed class TokenValidator
         // From here on the claims are the issuer's own words. The skew is applied to "now", never added to a
         // claimed time: an "exp" of 9999-12-31T23:59:59Z plus a minute is beyond what DateTimeOffset can hold.
         if (!AudienceMatches(claims["aud"], issuer.Audience)) return TokenValidation.Invalid("wrong audience");
-        var earliest = now - _clockSkew;
-        var latest = now + _clockSkew;
+        var earliest = now.UtcTicks - DateTimeOffset.MinValue.UtcTicks > _clockSkew.Ticks ? now - _clockSkew : DateTimeOffset.MinValue;
+        var latest = DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks > _clockSkew.Ticks ? now + _clockSkew : DateTimeOffset.MaxValue;
         if (!TryTime(claims, "exp", out var exp)) return TokenValidation.Invalid("no expiry");
         if (earliest > exp) return TokenValidation.Invalid("expired");
         if (claims.ContainsKey("nbf") && (!TryTime(claims, "nbf", out var nbf) || latest < nbf)) return TokenValidation.Invalid("not yet valid");
