@@ -27,10 +27,10 @@ public sealed class FailedLoginLimiter
     /// <param name="perUserLimit">Failures allowed per user name and window; 0 turns that count off.</param>
     public FailedLoginLimiter(int perClientLimit, int perUserLimit, TimeSpan window, TimeProvider time)
     {
-        if (perClientLimit < 0 || perUserLimit < 0) throw new ArgumentOutOfRangeException(nameof(perClientLimit), "failed-login limits cannot be negative");
+        if (perClientLimit < 0 || perUserLimit < 0) throw new ArgumentOutOfRangeException(nameof(perClientLimit), "auth.failedLoginsPerClient and auth.failedLoginsPerUser cannot be negative");
         if (window <= TimeSpan.Zero && (perClientLimit > 0 || perUserLimit > 0))
         {
-            throw new ArgumentOutOfRangeException(nameof(window), "the failed-login window must be positive");
+            throw new ArgumentOutOfRangeException(nameof(window), "auth.failedLoginWindow must be positive");
         }
         PerClientLimit = perClientLimit;
         PerUserLimit = perUserLimit;
