@@ -56,6 +56,19 @@ public sealed class FailedLoginLimiterTests
     }
 
     [Fact]
+    public void LongUserNames_AreCountedLikeShortOnes()
+    {
+        var limiter = new FailedLoginLimiter(perClientLimit: 0, perUserLimit: 2, Window, _clock);
+        var longName = new string('n', 50_000);
+        limiter.RecordFailure("192.0.2.1", longName);
+        limiter.RecordFailure("192.0.2.2", longName);
+        Assert.False(limiter.MayAttempt("192.0.2.3", longName, out _));
+        Assert.True(limiter.MayAttempt("192.0.2.3", longName + "x", out _));
+        limiter.RecordSuccess(longName);
+        Assert.True(limiter.MayAttempt("192.0.2.3", longName, out _));
+    }
+
+    [Fact]
     public void ZeroLimits_TurnTheLimiterOff()
     {
         var limiter = new FailedLoginLimiter(0, 0, TimeSpan.Zero, _clock);

@@ -56,8 +56,8 @@ public sealed class TokenValidator
         // From here on the claims are the issuer's own words. The skew is applied to "now", never added to a
         // claimed time: an "exp" of 9999-12-31T23:59:59Z plus a minute is beyond what DateTimeOffset can hold.
         if (!AudienceMatches(claims["aud"], issuer.Audience)) return TokenValidation.Invalid("wrong audience");
-        var earliest = now.UtcTicks - DateTimeOffset.MinValue.UtcTicks > _clockSkew.Ticks ? now - _clockSkew : DateTimeOffset.MinValue;
-        var latest = DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks > _clockSkew.Ticks ? now + _clockSkew : DateTimeOffset.MaxValue;
+        var earliest = Shift(now, -_clockSkew);
+        var latest = Shift(now, _clockSkew);
         if (!TryTime(claims, "exp", out var exp)) return TokenValidation.Invalid("no expiry");
         if (earliest > exp) return TokenValidation.Invalid("expired");
         if (claims.ContainsKey("nbf") && (!TryTime(claims, "nbf", out var nbf) || latest < nbf)) return TokenValidation.Invalid("not yet valid");
@@ -114,6 +114,15 @@ public sealed class TokenValidator
         if (obj[name] is not JsonValue node || !node.TryGetValue<string>(out var text)) return false;
         value = text;
         return true;
+    }
+
+    /// <summary>The time moved by the skew, stopping at the ends of the calendar rather than throwing.</summary>
+    private static DateTimeOffset Shift(DateTimeOffset time, TimeSpan by)
+    {
+        var ticks = time.UtcTicks + by.Ticks;
+        return ticks < DateTimeOffset.MinValue.UtcTicks ? DateTimeOffset.MinValue
+            : ticks > DateTimeOffset.MaxValue.UtcTicks ? DateTimeOffset.MaxValue
+            : new DateTimeOffset(ticks, TimeSpan.Zero);
     }
 
     /// <summary>RFC 7519 §2 NumericDate: seconds since the epoch, possibly fractional.</summary>

@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+
 namespace Berth.Auth.Users;
 
 /// <summary>
@@ -17,6 +20,9 @@ namespace Berth.Auth.Users;
 public sealed class FailedLoginLimiter
 {
     public const int MaxEntries = 65_536;
+
+    /// <summary>Longer names are counted under their SHA-256, so the tables' size is bounded in bytes too, not only in entries.</summary>
+    private const int MaxKeyLength = 256;
 
     private readonly Dictionary<string, Counter> _byClient = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Counter> _byUser = new(StringComparer.Ordinal);
@@ -55,8 +61,8 @@ public sealed class FailedLoginLimiter
         lock (_lock)
         {
             var wait = TimeSpan.Zero;
-            if (Blocking(_byClient, client, PerClientLimit, now) is { } clientWait) wait = clientWait;
-            if (Blocking(_byUser, user, PerUserLimit, now) is { } userWait && userWait > wait) wait = userWait;
+            if (Blocking(_byClient, KeyOf(client), PerClientLimit, now) is { } clientWait) wait = clientWait;
+            if (Blocking(_byUser, KeyOf(user), PerUserLimit, now) is { } userWait && userWait > wait) wait = userWait;
             retryAfter = wait;
             return wait == TimeSpan.Zero;
         }
@@ -67,16 +73,19 @@ public sealed class FailedLoginLimiter
         var now = _time.GetUtcNow();
         lock (_lock)
         {
-            if (PerClientLimit > 0) Count(_byClient, client, now);
-            if (PerUserLimit > 0) Count(_byUser, user, now);
+            if (PerClientLimit > 0) Count(_byClient, KeyOf(client), now);
+            if (PerUserLimit > 0) Count(_byUser, KeyOf(user), now);
         }
     }
 
     /// <summary>The right password for <paramref name="user"/>: their count starts again. The address's count stays.</summary>
     public void RecordSuccess(string user)
     {
-        lock (_lock) _byUser.Remove(user);
+        lock (_lock) _byUser.Remove(KeyOf(user));
     }
+
+    private static string KeyOf(string name) =>
+        name.Length <= MaxKeyLength ? name : "#" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(name)));
 
     private TimeSpan? Blocking(Dictionary<string, Counter> table, string key, int limit, DateTimeOffset now)
     {
