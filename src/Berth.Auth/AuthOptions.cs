@@ -40,6 +40,20 @@ public sealed record AuthOptions
     /// <summary>How far apart the clocks of the token issuer and the registry may be.</summary>
     public TimeSpan ClockSkew { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Wrong passwords (HTTP Basic and the token endpoint) one client address may send within
+    /// <see cref="FailedLoginWindow"/> before further attempts are answered 429 without being checked; 0 turns this off.
+    /// </summary>
+    public int FailedLoginsPerClient { get; init; } = 30;
+
+    /// <summary>Wrong passwords for one user name, from anywhere, within <see cref="FailedLoginWindow"/>; 0 turns this off.</summary>
+    public int FailedLoginsPerUser { get; init; } = 10;
+
+    public TimeSpan FailedLoginWindow { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a verified user name and password pair is remembered (in memory, as a keyed hash) to spare bcrypt; zero turns the cache off.</summary>
+    public TimeSpan PasswordCacheLifetime { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Another token service whose tokens are accepted too.</summary>
     public ExternalIssuerOptions? ExternalIssuer { get; init; }
 }

@@ -20,6 +20,10 @@ public sealed class BerthAuth : IDisposable
     {
         Options = options;
         Users = users;
+        var cacheCapacity = options.PasswordCacheLifetime > TimeSpan.Zero ? VerifiedCredentialCache.DefaultCapacity : 0;
+        Passwords = new PasswordAuthenticator(users,
+            new FailedLoginLimiter(options.FailedLoginsPerClient, options.FailedLoginsPerUser, options.FailedLoginWindow, time),
+            new VerifiedCredentialCache(time, options.PasswordCacheLifetime, cacheCapacity));
         Authorizer = new Authorizer(policy);
         Issuer = new TokenIssuer(signingKey, options.Issuer, options.Service, options.TokenLifetime, options.RefreshTokenLifetime, time);
         Validator = new TokenValidator(issuers, options.ClockSkew, time);
@@ -30,6 +34,9 @@ public sealed class BerthAuth : IDisposable
     public AuthOptions Options { get; }
 
     public UserDirectory Users { get; }
+
+    /// <summary>Password checks with the failed-login limiter and the cache of verified credentials in front of bcrypt.</summary>
+    public PasswordAuthenticator Passwords { get; }
 
     public Authorizer Authorizer { get; }
 
@@ -47,8 +54,12 @@ public sealed class BerthAuth : IDisposable
         var htpasswd = options.Htpasswd is { } file ? HtpasswdFile.Load(file) : [];
         var users = new UserDirectory(htpasswd, options.Users, options.Groups);
         var policy = new AccessPolicy(options.Access);
-        var signingKey = SigningKeyStore.LoadOrCreate(KeyDirectory(dataDirectory), options.TokenAlgorithm);
-        var issuers = new List<TrustedIssuer> { new(options.Issuer, options.Service, [signingKey], IsBuiltIn: true) };
+        time ??= TimeProvider.System;
+        var keyDirectory = KeyDirectory(dataDirectory);
+        var signingKey = SigningKeyStore.LoadOrCreate(keyDirectory, options.TokenAlgorithm);
+        // Keys retired by `berth auth rotate-key` still verify the tokens they signed until those expire.
+        var retiredKeys = SigningKeyStore.LoadRetired(keyDirectory, SigningKeyStore.KeepRetiredFor(options), time);
+        var issuers = new List<TrustedIssuer> { new(options.Issuer, options.Service, [signingKey, .. retiredKeys], IsBuiltIn: true) };
         if (options.ExternalIssuer is { } external)
         {
             if (external.Issuer.Length == 0) throw new InvalidDataException("externalIssuer needs an issuer");
@@ -59,12 +70,19 @@ public sealed class BerthAuth : IDisposable
             if (keys.Count == 0) throw new InvalidDataException("externalIssuer needs a publicKey or jwks file");
             issuers.Add(new TrustedIssuer(external.Issuer, external.Audience ?? options.Service, keys, IsBuiltIn: false));
         }
-        return new BerthAuth(options, users, policy, signingKey, issuers, time ?? TimeProvider.System);
+        return new BerthAuth(options, users, policy, signingKey, issuers, time);
     }
 
-    /// <summary>HTTP Basic (RFC 7617) credentials; null when the user is unknown or the password wrong.</summary>
-    public Caller? AuthenticatePassword(string user, string password) =>
-        Users.Verify(user, password) is { } account ? new Caller(CallerKind.User, new Principal(account.Name, account.Groups)) : null;
+    /// <summary>
+    /// HTTP Basic (RFC 7617) credentials; null when the user is unknown or the password wrong, or when
+    /// <paramref name="retryAfter"/> is positive because too many wrong passwords came from <paramref name="client"/> or for <paramref name="user"/>.
+    /// </summary>
+    public Caller? AuthenticatePassword(string client, string user, string password, out TimeSpan retryAfter)
+    {
+        var check = Passwords.Check(client, user, password);
+        retryAfter = check.RetryAfter;
+        return check.Account is { } account ? new Caller(CallerKind.User, new Principal(account.Name, account.Groups)) : null;
+    }
 
     /// <summary>A bearer token (RFC 6750 §2.1); the failure reason is for logs only.</summary>
     public Caller? AuthenticateToken(string token, out string? failure)

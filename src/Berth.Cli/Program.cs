@@ -28,6 +28,7 @@ public static class BerthCommandLine
             ReferrerCommands.CreateAttach(options),
             HistoryCommand.Create(options),
             IndexCommands.Create(options),
+            AuthCommands.Create(),
         };
         foreach (var option in options.All) root.Options.Add(option);
         return root;

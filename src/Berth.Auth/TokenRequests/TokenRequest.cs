@@ -35,6 +35,9 @@ public sealed record TokenRequest
 
     /// <summary>offline_token=true (GET) or access_type=offline (POST): also return a refresh token.</summary>
     public bool Offline { get; init; }
+
+    /// <summary>The caller's network address, for the failed-login limiter.</summary>
+    public string Client { get; init; } = "";
 }
 
 /// <summary>A successful token response's content.</summary>
@@ -43,6 +46,9 @@ public sealed record TokenGrant(string AccessToken, DateTimeOffset IssuedAt, Tim
 /// <summary>A token request's outcome: a grant, or an HTTP status with an RFC 6749 §5.2 error code and description.</summary>
 public sealed record TokenOutcome(TokenGrant? Grant, int Status, string? Error, string? Description)
 {
+    /// <summary>With a 429: when the client may try again.</summary>
+    public TimeSpan RetryAfter { get; init; }
+
     public static TokenOutcome Success(TokenGrant grant) => new(grant, 200, null, null);
 
     public static TokenOutcome Failure(int status, string error, string description) => new(null, status, error, description);

@@ -14,9 +14,19 @@ public sealed class TokenService
 
     internal TokenService(BerthAuth auth) => _auth = auth;
 
+    /// <summary>
+    /// More scopes than any client asks for at once (docker asks for one or two, a mount three); the cap keeps
+    /// a request from making the service evaluate, and sign, an arbitrarily long list.
+    /// </summary>
+    public const int MaxScopes = 64;
+
     public TokenOutcome Issue(TokenRequest request)
     {
         var issuer = _auth.Issuer;
+        if (request.Scopes.Count > MaxScopes)
+        {
+            return TokenOutcome.Failure(400, "invalid_scope", $"at most {MaxScopes} scopes may be requested at once, not {request.Scopes.Count}");
+        }
         if (request.Service is { Length: > 0 } service && service != issuer.Service)
         {
             // Tokens are only good for this registry's service; a client asking for another is misconfigured.
@@ -36,7 +46,12 @@ public sealed class TokenService
                 {
                     return TokenOutcome.Failure(400, "invalid_request", "username and password are required");
                 }
-                if (_auth.Users.Verify(request.Username, request.Password) is not { } account)
+                var check = _auth.Passwords.Check(request.Client, request.Username, request.Password);
+                if (check.IsThrottled)
+                {
+                    return TokenOutcome.Failure(429, "too_many_requests", "too many failed logins; retry later") with { RetryAfter = check.RetryAfter };
+                }
+                if (check.Account is not { } account)
                 {
                     return TokenOutcome.Failure(401, "invalid_grant", "incorrect username or password");
                 }
@@ -63,6 +78,12 @@ public sealed class TokenService
 
         var granted = _auth.Authorizer.Grant(principal, request.Scopes);
         var access = issuer.IssueAccess(principal.Name, granted);
+        if (access.Token.Length > CompactJws.MaxLength)
+        {
+            // The registry would refuse the token unread; say so now rather than hand out a token that never works.
+            return TokenOutcome.Failure(400, "invalid_scope",
+                $"the granted scopes make a token of {access.Token.Length} bytes, more than the {CompactJws.MaxLength} the registry accepts; ask for fewer");
+        }
         return TokenOutcome.Success(new TokenGrant(access.Token, access.IssuedAt, access.ExpiresIn, granted, refreshToken));
     }
 }

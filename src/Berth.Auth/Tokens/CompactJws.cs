@@ -59,16 +59,46 @@ public sealed class CompactJws
 
     private static JsonObject? TryDecodeObject(string part)
     {
-        if (!TryDecode(part, out var bytes)) return null;
+        // RFC 7515 §4 and RFC 8259 §8.1: the header and the claims are UTF-8 JSON. The JSON reader checks the
+        // text of a string only when it is read, which would throw deep inside a check; refuse it here instead.
+        if (!TryDecode(part, out var bytes) || !System.Text.Unicode.Utf8.IsValid(bytes)) return null;
         try
         {
             // Duplicate member names are refused (RFC 7515 §5.2 allows a recipient to reject them), so a
             // second "alg" or "access" cannot mean one thing here and another elsewhere.
-            return JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { MaxDepth = 16, AllowDuplicateProperties = false }) as JsonObject;
+            var parsed = JsonNode.Parse(bytes, documentOptions: new JsonDocumentOptions { MaxDepth = 16, AllowDuplicateProperties = false }) as JsonObject;
+            if (parsed is not null) ReadEveryString(parsed);
+            return parsed;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Reads every member name and string once, so an escape that is no text ("\ud800", a lone surrogate)
+    /// fails here, where it is a malformed token, and not later in whichever check reads that string first.
+    /// </summary>
+    private static void ReadEveryString(JsonNode node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (_, value) in obj)
+                {
+                    if (value is not null) ReadEveryString(value);
+                }
+                break;
+            case JsonArray array:
+                foreach (var item in array)
+                {
+                    if (item is not null) ReadEveryString(item);
+                }
+                break;
+            case JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                value.GetValue<string>();
+                break;
         }
     }
 

@@ -33,6 +33,9 @@ public sealed class TokenKey : IDisposable
 
     public bool CanSign { get; private init; }
 
+    /// <summary>A retired signing key verifies until every token it signed has expired, then no more; null for current keys.</summary>
+    public DateTimeOffset? VerifiesUntil { get; internal set; }
+
     public static TokenKey FromEcdsa(ECDsa key, bool isPrivate, string? keyId = null)
     {
         var parameters = key.ExportParameters(false);

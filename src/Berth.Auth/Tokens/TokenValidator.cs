@@ -48,16 +48,20 @@ public sealed class TokenValidator
         if (!TryString(claims, "iss", out var iss)) return TokenValidation.Invalid("no issuer");
         var candidates = _issuers.Where(i => i.Issuer == iss && (!refresh || i.IsBuiltIn)).ToList();
         if (candidates.Count == 0) return TokenValidation.Invalid("untrusted issuer");
-        var issuer = candidates.FirstOrDefault(i => i.Keys.Any(k => (kid is null || k.KeyId == kid) && k.Verify(alg, jws.SigningInput, jws.Signature)));
+        var now = _time.GetUtcNow();
+        var issuer = candidates.FirstOrDefault(i => i.Keys.Any(k =>
+            (kid is null || k.KeyId == kid) && !(now > k.VerifiesUntil) && k.Verify(alg, jws.SigningInput, jws.Signature)));
         if (issuer is null) return TokenValidation.Invalid("bad signature");
 
-        // From here on the claims are the issuer's own words.
+        // From here on the claims are the issuer's own words. The skew is applied to "now", never added to a
+        // claimed time: an "exp" of 9999-12-31T23:59:59Z plus a minute is beyond what DateTimeOffset can hold.
         if (!AudienceMatches(claims["aud"], issuer.Audience)) return TokenValidation.Invalid("wrong audience");
-        var now = _time.GetUtcNow();
+        var earliest = Shift(now, -_clockSkew);
+        var latest = Shift(now, _clockSkew);
         if (!TryTime(claims, "exp", out var exp)) return TokenValidation.Invalid("no expiry");
-        if (now > exp + _clockSkew) return TokenValidation.Invalid("expired");
-        if (claims.ContainsKey("nbf") && (!TryTime(claims, "nbf", out var nbf) || now + _clockSkew < nbf)) return TokenValidation.Invalid("not yet valid");
-        if (claims.ContainsKey("iat") && (!TryTime(claims, "iat", out var iat) || now + _clockSkew < iat)) return TokenValidation.Invalid("issued in the future");
+        if (earliest > exp) return TokenValidation.Invalid("expired");
+        if (claims.ContainsKey("nbf") && (!TryTime(claims, "nbf", out var nbf) || latest < nbf)) return TokenValidation.Invalid("not yet valid");
+        if (claims.ContainsKey("iat") && (!TryTime(claims, "iat", out var iat) || latest < iat)) return TokenValidation.Invalid("issued in the future");
         var subject = "";
         if (claims.ContainsKey("sub") && !TryString(claims, "sub", out subject)) return TokenValidation.Invalid("malformed subject");
 
@@ -110,6 +114,15 @@ public sealed class TokenValidator
         if (obj[name] is not JsonValue node || !node.TryGetValue<string>(out var text)) return false;
         value = text;
         return true;
+    }
+
+    /// <summary>The time moved by the skew, stopping at the ends of the calendar rather than throwing.</summary>
+    private static DateTimeOffset Shift(DateTimeOffset time, TimeSpan by)
+    {
+        var ticks = time.UtcTicks + by.Ticks;
+        return ticks < DateTimeOffset.MinValue.UtcTicks ? DateTimeOffset.MinValue
+            : ticks > DateTimeOffset.MaxValue.UtcTicks ? DateTimeOffset.MaxValue
+            : new DateTimeOffset(ticks, TimeSpan.Zero);
     }
 
     /// <summary>RFC 7519 §2 NumericDate: seconds since the epoch, possibly fractional.</summary>

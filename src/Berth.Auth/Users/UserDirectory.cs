@@ -8,6 +8,7 @@ public sealed class UserDirectory
 {
     private readonly Dictionary<string, UserAccount> _users = new(StringComparer.Ordinal);
     private readonly Lazy<string> _decoy;
+    private long _passwordChecks;
 
     public UserDirectory(IEnumerable<(string User, string Hash)> htpasswd, IEnumerable<ConfiguredUser> configured,
         IReadOnlyDictionary<string, IReadOnlyList<string>> groups)
@@ -44,12 +45,16 @@ public sealed class UserDirectory
 
     public UserAccount? Find(string name) => _users.GetValueOrDefault(name);
 
+    /// <summary>How many bcrypt computations <see cref="Verify"/> has made: what a cache or a limiter in front of it saves.</summary>
+    public long PasswordChecks => Interlocked.Read(ref _passwordChecks);
+
     /// <summary>
     /// The account when the password is right. An unknown name costs one bcrypt computation all the same,
     /// so response times do not tell which user names exist.
     /// </summary>
     public UserAccount? Verify(string name, string password)
     {
+        Interlocked.Increment(ref _passwordChecks);
         if (!_users.TryGetValue(name, out var user))
         {
             BcryptPassword.Verify(password, _decoy.Value);

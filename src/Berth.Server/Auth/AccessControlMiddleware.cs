@@ -33,7 +33,10 @@ public sealed partial class AccessControlMiddleware(RequestDelegate next, BerthA
             case AuthorizationScheme.None:
                 caller = Caller.Anonymous;
                 break;
-            case AuthorizationScheme.Basic when auth.AuthenticatePassword(header.User, header.Password) is { } user:
+            case AuthorizationScheme.Basic:
+                var user = auth.AuthenticatePassword(FailedLoginResponse.ClientOf(context), header.User, header.Password, out var retryAfter);
+                if (retryAfter > TimeSpan.Zero) return FailedLoginResponse.WriteAsync(context, retryAfter);
+                if (user is null) return ChallengeAsync(context, required, null);
                 caller = user;
                 break;
             case AuthorizationScheme.Bearer:

@@ -46,7 +46,12 @@ public sealed class TokenEndpoint(BerthAuth auth)
             return;
         }
 
-        var outcome = auth.Tokens.Issue(tokenRequest);
+        var outcome = auth.Tokens.Issue(tokenRequest with { Client = FailedLoginResponse.ClientOf(context) });
+        if (outcome.Status == StatusCodes.Status429TooManyRequests)
+        {
+            await FailedLoginResponse.WriteAsync(context, outcome.RetryAfter);
+            return;
+        }
         if (outcome.Grant is not { } grant)
         {
             await WriteErrorAsync(context, outcome);

@@ -1,0 +1,28 @@
+using System.Globalization;
+using Berth.Oci.Errors;
+using Berth.Server.Responses;
+using Microsoft.AspNetCore.Http;
+
+namespace Berth.Server.Auth;
+
+/// <summary>
+/// The answer to a password check the failed-login limiter refused: 429 TOOMANYREQUESTS (distribution-spec
+/// code-14, RFC 6585 §4) with Retry-After in whole seconds (RFC 9110 §10.2.3). The token endpoint answers
+/// the same way; Docker clients read the "errors" body of a failed token request too.
+/// </summary>
+public static class FailedLoginResponse
+{
+    /// <summary>The client's address as the limiter counts it.</summary>
+    public static string ClientOf(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    public static Task WriteAsync(HttpContext context, TimeSpan retryAfter)
+    {
+        var seconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds));
+        context.Response.Headers.CacheControl = "no-store";
+        return ErrorResponse.WriteAsync(context, new RegistryError(StatusCodes.Status429TooManyRequests, ErrorCode.TooManyRequests,
+            "too many failed logins; retry later")
+        {
+            Headers = new Dictionary<string, string> { ["Retry-After"] = seconds.ToString(CultureInfo.InvariantCulture) },
+        });
+    }
+}
