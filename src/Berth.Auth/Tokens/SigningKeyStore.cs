@@ -21,7 +21,8 @@ public static class SigningKeyStore
         var path = PathFor(directory, algorithm);
         if (File.Exists(path)) return Read(path, algorithm);
 
-        Directory.CreateDirectory(directory);
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
+        else Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         using var key = Generate(algorithm);
         var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
