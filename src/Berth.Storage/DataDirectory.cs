@@ -61,8 +61,20 @@ public sealed class DataDirectory
     /// <summary>Creates a folder (and any missing parents) owner-only; an existing folder is left as it is.</summary>
     public static void CreatePrivateFolder(string path)
     {
-        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
-        else Directory.CreateDirectory(path, PrivateFolderMode);
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+        // Directory.CreateDirectory(path, mode) gives the mode to the last folder only and creates missing
+        // parents with the default, so each missing level is created here, outermost first.
+        var missing = new Stack<string>();
+        for (var folder = Path.GetFullPath(path); !Directory.Exists(folder); folder = Path.GetDirectoryName(folder)!)
+        {
+            missing.Push(folder);
+            if (Path.GetDirectoryName(folder) is null) break;
+        }
+        while (missing.TryPop(out var folder)) Directory.CreateDirectory(folder, PrivateFolderMode);
     }
 
     /// <summary>Creates a new file owner-only and opens it for writing; fails if it exists.</summary>

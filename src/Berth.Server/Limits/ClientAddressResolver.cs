@@ -24,6 +24,11 @@ public sealed class ClientAddressResolver
             var text = entry.Trim();
             if (IPNetwork.TryParse(text, out var network))
             {
+                // "10.0.0.1/8" is most likely a typo for /32 or for 10.0.0.0/8; guessing either could trust too much.
+                if (!network.BaseAddress.Equals(IPAddress.Parse(text[..text.IndexOf('/')])))
+                {
+                    throw new ArgumentException($"trustedProxies: '{entry}' has address bits past its prefix; write {network} or the single address");
+                }
                 trusted.Add(network);
             }
             else if (IPAddress.TryParse(text, out var address))

@@ -1,5 +1,4 @@
 using Berth.Oci.Api;
-using Berth.Oci.Manifests;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -15,29 +14,18 @@ public static class RequestBodyLimits
     /// <summary>Enough for any token request form; no other route before authorisation needs a body.</summary>
     public const long BeforeAuthorisation = 64 * 1024;
 
-    /// <summary>A little over the registry's own manifest limit, so that the registry answers 413 in the spec's format.</summary>
-    public const long Manifest = ManifestParser.MaxManifestBytes + 64 * 1024;
-
     /// <summary>
     /// Called by the endpoint, which only runs for authorised requests: lifts the limit for the routes that
-    /// carry content. Blob sizes are bounded by the registry (maxBlobBytes), so uploads get no server limit.
+    /// carry content. The registry bounds them itself (maxBlobBytes, the 4 MiB manifest limit) and answers
+    /// 413 in the spec's format; a server limit as well would cut the connection while the client is still
+    /// sending, and the client would see a broken pipe instead of that answer.
     /// </summary>
     public static void RaiseForRoute(HttpContext context, RouteKind kind, string method)
     {
-        long? limit;
-        switch (kind, method)
-        {
-            case (RouteKind.Manifest, "PUT"):
-                limit = Manifest;
-                break;
-            case (RouteKind.UploadStart, "POST") or (RouteKind.Upload, "PATCH" or "PUT"):
-                limit = null;
-                break;
-            default:
-                return;
-        }
+        if (kind is not (RouteKind.Manifest or RouteKind.UploadStart or RouteKind.Upload)) return;
+        if (method is not ("PUT" or "POST" or "PATCH")) return;
         // Read-only once the body has started to be read; nothing reads it before the endpoint.
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature) feature.MaxRequestBodySize = limit;
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature) feature.MaxRequestBodySize = null;
     }
 
     /// <summary>
