@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Berth.Server.Limits;
 using Berth.Server.Tests.Support;
+using Xunit.Abstractions;
 using static Berth.Server.Tests.Support.RegistryContent;
 
 namespace Berth.Server.Tests;
@@ -15,7 +16,7 @@ namespace Berth.Server.Tests;
 /// and a 401/403/429 closes the connection instead of draining what the client still sends. Authorised
 /// uploads and manifests still get their full size.
 /// </summary>
-public sealed class UnauthorisedBodyTests
+public sealed class UnauthorisedBodyTests(ITestOutputHelper output)
 {
     private const long Announced = 1L << 30;
 
@@ -28,6 +29,7 @@ public sealed class UnauthorisedBodyTests
         var credentials = user is null ? null : AuthScenario.Basic(AuthScenario.Rita);
         var outcome = await SendLargeBodyAsync(registry.Address, $"/v2/team/app/blobs/uploads/?digest={Sha256([1])}", credentials);
 
+        output.WriteLine($"{expectedStatus}: answered after {outcome.ResponseAfter.TotalMilliseconds:0} ms, {outcome.BytesSent} of {Announced} bytes accepted");
         Assert.Equal(expectedStatus, outcome.Status);
         Assert.Contains("close", outcome.Connection, StringComparison.OrdinalIgnoreCase);
         Assert.True(outcome.ResponseAfter < TimeSpan.FromSeconds(5), $"answered after {outcome.ResponseAfter}");
@@ -47,6 +49,7 @@ public sealed class UnauthorisedBodyTests
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         }
         var outcome = await SendLargeBodyAsync(registry.Address, $"/v2/team/app/blobs/uploads/?digest={Sha256([1])}", null);
+        output.WriteLine($"429: answered after {outcome.ResponseAfter.TotalMilliseconds:0} ms, {outcome.BytesSent} of {Announced} bytes accepted");
         Assert.Equal(429, outcome.Status);
         Assert.Contains("close", outcome.Connection, StringComparison.OrdinalIgnoreCase);
         Assert.True(outcome.BytesSent < 64L << 20, $"{outcome.BytesSent} bytes were accepted by the server");
