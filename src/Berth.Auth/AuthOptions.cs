@@ -1,4 +1,5 @@
 using Berth.Auth.Access;
+using Berth.Auth.Scopes;
 using Berth.Auth.Tokens;
 using Berth.Auth.Users;
 
@@ -56,6 +57,9 @@ public sealed record AuthOptions
 
     /// <summary>Another token service whose tokens are accepted too.</summary>
     public ExternalIssuerOptions? ExternalIssuer { get; init; }
+
+    /// <summary>"push" (default) or "pull": what reading a tag's history needs; it names who moved the tag.</summary>
+    public TagHistoryAccess TagHistoryNeeds { get; init; } = TagHistoryAccess.Push;
 }
 
 /// <summary>A trusted external token issuer: its "iss", the "aud" its tokens carry, and its public keys.</summary>

@@ -54,7 +54,7 @@ public sealed class AccessScopeTests
     [InlineData("a/b/blobs/uploads/x", "DELETE", "repository:a/b:push")]
     [InlineData("a/b/tags/list", "GET", "repository:a/b:pull")]
     [InlineData("a/b/referrers/sha256:00", "GET", "repository:a/b:pull")]
-    [InlineData("a/b/_berth/history/v1", "GET", "repository:a/b:pull")]
+    [InlineData("a/b/_berth/history/v1", "GET", "repository:a/b:push")]
     [InlineData("not/a/route", "GET", null)]
     [InlineData("A/b/tags/list", "GET", null)]
     public void RequiredAccess_FollowsRouteAndMethod(string path, string method, string? scope)

@@ -39,7 +39,8 @@ public sealed class AuthMatrixTests
         new("blob GET", HttpMethod.Get, s => $"/v2/{Repo}/blobs/{s.Layer}", Need.Pull, HttpStatusCode.OK),
         new("blob HEAD", HttpMethod.Head, s => $"/v2/{Repo}/blobs/{s.Layer}", Need.Pull, HttpStatusCode.OK),
         new("referrers", HttpMethod.Get, s => $"/v2/{Repo}/referrers/{s.ManifestV1}", Need.Pull, HttpStatusCode.OK),
-        new("tag history", HttpMethod.Get, _ => $"/v2/{Repo}/_berth/history/v1", Need.Pull, HttpStatusCode.OK),
+        // The history names who moved the tag, so by default it needs push (auth.tagHistoryNeeds).
+        new("tag history", HttpMethod.Get, _ => $"/v2/{Repo}/_berth/history/v1", Need.Push, HttpStatusCode.OK),
         new("upload start", HttpMethod.Post, _ => $"/v2/{Repo}/blobs/uploads/", Need.Push, HttpStatusCode.Accepted),
         new("monolithic upload", HttpMethod.Post, _ => $"/v2/{Repo}/blobs/uploads/?digest={RegistryContent.Sha256("mono"u8.ToArray())}",
             Need.Push, HttpStatusCode.Created, _ => new ByteArrayContent("mono"u8.ToArray())),

@@ -14,7 +14,8 @@ public sealed class RepositoryPattern
     {
         Text = pattern;
         var body = Regex.Escape(pattern).Replace(@"\*\*", "\u0001").Replace(@"\*", "[^/]*").Replace("\u0001", ".*");
-        _regex = new Regex($"^{body}$", RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(1));
+        // \z, not $: $ also matches before a final "\n", so the pattern "team/app" would also cover "team/app\n".
+        _regex = new Regex($@"^{body}\z", RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(1));
     }
 
     public string Text { get; }

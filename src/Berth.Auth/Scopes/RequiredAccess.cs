@@ -26,7 +26,8 @@ public sealed record RequiredAccess
     /// <summary>Only authentication: the base endpoint, and paths that are no route at all.</summary>
     public static RequiredAccess Authenticated { get; } = new(null, null);
 
-    public static RequiredAccess For(RegistryPath? route, bool nameIsValid, string method)
+    /// <param name="tagHistory">What reading the tag history needs (auth.tagHistoryNeeds).</param>
+    public static RequiredAccess For(RegistryPath? route, bool nameIsValid, string method, TagHistoryAccess tagHistory = TagHistoryAccess.Push)
     {
         // A path that is no route (404) or names an invalid repository (400) reveals nothing about
         // content, but still needs a caller the registry knows.
@@ -40,6 +41,7 @@ public sealed record RequiredAccess
             (RouteKind.Manifest, "PUT") => Push(route.Name),
             // Upload sessions, including their status, belong to pushing (distribution-spec end-4 … end-14).
             (RouteKind.UploadStart or RouteKind.Upload, _) => Push(route.Name),
+            (RouteKind.TagHistory, _) when read && tagHistory == TagHistoryAccess.Push => Push(route.Name),
             (RouteKind.Manifest or RouteKind.Blob or RouteKind.TagsList or RouteKind.Referrers or RouteKind.TagHistory, _) when read =>
                 Repository(route.Name, RepositoryActions.Pull),
             // Any other method on a repository route is a 405; ask for push so nobody learns even that without it.

@@ -27,6 +27,7 @@ public sealed class BerthConfiguration
     [JsonPropertyName("auth")] public AuthOptions? Auth { get; set; }
     [JsonPropertyName("tls")] public TlsOptions? Tls { get; set; }
     [JsonPropertyName("rateLimits")] public RateLimitOptions? RateLimits { get; set; }
+    [JsonPropertyName("trustedProxies")] public List<string>? TrustedProxies { get; set; }
 
     // Single settings of the sections above, from the environment or flags; each replaces its key in the file's section.
     [JsonIgnore] public string? Htpasswd { get; set; }
@@ -75,6 +76,9 @@ public sealed class BerthConfiguration
         TlsCertificate = read("BERTH_TLS_CERT"),
         TlsKey = read("BERTH_TLS_KEY"),
         RateLimitPerClient = read("BERTH_RATE_LIMIT_PER_CLIENT") is { } perClient ? int.Parse(perClient, System.Globalization.CultureInfo.InvariantCulture) : null,
+        TrustedProxies = read("BERTH_TRUSTED_PROXIES") is { } proxies
+            ? [.. proxies.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)]
+            : null,
         RateLimitGlobal = read("BERTH_RATE_LIMIT_GLOBAL") is { } global ? int.Parse(global, System.Globalization.CultureInfo.InvariantCulture) : null,
     };
 
@@ -93,6 +97,7 @@ public sealed class BerthConfiguration
         Auth = over.Auth ?? Auth,
         Tls = over.Tls ?? Tls,
         RateLimits = over.RateLimits ?? RateLimits,
+        TrustedProxies = over.TrustedProxies ?? TrustedProxies,
         Htpasswd = over.Htpasswd ?? Htpasswd,
         AuthService = over.AuthService ?? AuthService,
         AuthRealm = over.AuthRealm ?? AuthRealm,
@@ -115,6 +120,7 @@ public sealed class BerthConfiguration
             Auth = ResolveAuth(),
             Tls = ResolveTls(),
             RateLimits = ResolveRateLimits(),
+            TrustedProxies = TrustedProxies ?? defaults.TrustedProxies,
             Registry = registryDefaults with
             {
                 DataDirectory = Data ?? "berth-data",

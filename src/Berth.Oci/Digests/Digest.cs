@@ -23,8 +23,8 @@ public readonly partial record struct Digest
 
     public override string ToString() => Algorithm is null ? "" : $"{Algorithm.Name}:{Encoded}";
 
-    /// <summary>The grammar of the image spec: algorithm ":" encoded.</summary>
-    [GeneratedRegex(@"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$", RegexOptions.CultureInvariant)]
+    /// <summary>The grammar of the image spec: algorithm ":" encoded; <c>\z</c> because <c>$</c> also matches before a final "\n".</summary>
+    [GeneratedRegex(@"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+\z", RegexOptions.CultureInvariant)]
     private static partial Regex Grammar();
 
     /// <summary>Whether the text looks like a digest at all (it may still use an unsupported algorithm).</summary>

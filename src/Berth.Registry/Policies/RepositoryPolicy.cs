@@ -37,7 +37,8 @@ internal static class Glob
             if (!Cache.TryGetValue(pattern, out regex))
             {
                 var body = Regex.Escape(pattern).Replace(@"\*\*", "\u0001").Replace(@"\*", "[^/]*").Replace("\u0001", ".*");
-                regex = new Regex($"^{body}$", RegexOptions.CultureInvariant);
+                // \z, not $: $ also matches before a final "\n", so the pattern "team/app" would also cover "team/app\n".
+                regex = new Regex($@"^{body}\z", RegexOptions.CultureInvariant);
                 Cache[pattern] = regex;
             }
         }

@@ -24,7 +24,7 @@ public sealed partial class AccessControlMiddleware(RequestDelegate next, BerthA
         var request = context.Request;
         var path = request.Path.Value ?? "";
         RegistryPath.TryParse(path.Length <= 1 ? "" : path[1..], out var route, out var nameIsValid);
-        var required = RequiredAccess.For(route, nameIsValid, request.Method);
+        var required = RequiredAccess.For(route, nameIsValid, request.Method, auth.Options.TagHistoryNeeds);
 
         var header = AuthorizationHeader.Parse(request.Headers.Authorization);
         Caller caller;

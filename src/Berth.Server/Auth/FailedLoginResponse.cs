@@ -12,8 +12,11 @@ namespace Berth.Server.Auth;
 /// </summary>
 public static class FailedLoginResponse
 {
-    /// <summary>The client's address as the limiter counts it.</summary>
-    public static string ClientOf(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    /// <summary>
+    /// The client as the limiter counts it: the same key as the request rate limiter, so an IPv6 client
+    /// cannot escape by rotating addresses within its /64, and behind trusted proxies the forwarded client.
+    /// </summary>
+    public static string ClientOf(HttpContext context) => Limits.ClientAddressResolver.RateLimitKey(context.Connection.RemoteIpAddress);
 
     public static Task WriteAsync(HttpContext context, TimeSpan retryAfter)
     {

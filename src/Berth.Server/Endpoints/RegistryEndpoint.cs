@@ -2,6 +2,7 @@ using Berth.Oci.Api;
 using Berth.Oci.Errors;
 using Berth.Oci.Preconditions;
 using Berth.Registry;
+using Berth.Server.Pipeline;
 using Berth.Server.Responses;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -39,11 +40,17 @@ public sealed partial class RegistryEndpoint
         {
             return ErrorResponse.WriteAsync(context, new RegistryError(404, ErrorCode.Unsupported, "no such endpoint"));
         }
+        // Before any grammar or store sees them: control characters are refused with the code of the part they are in.
+        if ((ControlCharacters.InRoute(route!) ?? ControlCharacters.InQuery(QueryParameters(context.Request.Query))) is { } refused)
+        {
+            return ErrorResponse.WriteAsync(context, refused);
+        }
         if (!nameIsValid)
         {
             return ErrorResponse.WriteAsync(context, RegistryError.NameInvalid("invalid repository name"));
         }
         var method = context.Request.Method;
+        RequestBodyLimits.RaiseForRoute(context, route!.Kind, method);
         return (route!.Kind, method) switch
         {
             (RouteKind.Base, "GET" or "HEAD") => WriteJsonAsync(context, 200, "{}"u8.ToArray()),
@@ -64,6 +71,11 @@ public sealed partial class RegistryEndpoint
             _ => MethodNotAllowedAsync(context, route.Kind),
         };
     }
+
+    private static IEnumerable<KeyValuePair<string, string?>> QueryParameters(IQueryCollection query) =>
+        query.SelectMany(p => p.Value.Count == 0
+            ? [new KeyValuePair<string, string?>(p.Key, null)]
+            : p.Value.Select(v => new KeyValuePair<string, string?>(p.Key, v)));
 
     private static Task MethodNotAllowedAsync(HttpContext context, RouteKind kind)
     {

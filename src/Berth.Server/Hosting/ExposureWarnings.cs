@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Berth.Server.Hosting;
 
 /// <summary>
@@ -11,8 +9,7 @@ public static class ExposureWarnings
     public static IReadOnlyList<string> For(ServerOptions options)
     {
         var warnings = new List<string>();
-        var (host, _) = RegistryServer.ParseListen(options.Listen);
-        var loopback = host == "localhost" || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
+        var loopback = RegistryServer.IsLoopback(options.Listen);
         if (!loopback && options.Tls is null)
         {
             warnings.Add($"listening on {options.Listen} without TLS: passwords, tokens and images cross the network unencrypted "

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Berth.Auth;
 using Berth.Registry;
@@ -43,6 +44,8 @@ public sealed class RegistryServer : IAsyncDisposable
     public static RegistryServer Create(ServerOptions options)
     {
         // Settings that can be wrong (certificate, htpasswd, keys, limits) are loaded before storage is opened.
+        RequireRealmOffLoopback(options);
+        var clientAddresses = new ClientAddressResolver(options.TrustedProxies);
         (X509Certificate2 Certificate, X509Certificate2Collection Chain)? tls = options.Tls is null ? null : ServerCertificate.Load(options.Tls);
         var limiter = options.RateLimits is null ? null : new RequestRateLimiter(options.RateLimits);
         if (limiter is { IsEnabled: false })
@@ -60,13 +63,14 @@ public sealed class RegistryServer : IAsyncDisposable
             console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
             console.UseUtcTimestamp = true;
         });
+        foreach (var provider in options.LoggerProviders) builder.Logging.AddProvider(provider);
         builder.Logging.SetMinimumLevel(options.LogLevel);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            // Blobs can be any size; manifests are bounded by the registry itself (4 MiB, then 413).
-            kestrel.Limits.MaxRequestBodySize = null;
+            // Small until a request is authorised; the endpoint then raises it for uploads and manifests.
+            kestrel.Limits.MaxRequestBodySize = RequestBodyLimits.BeforeAuthorisation;
             kestrel.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(240, options.ClientStallTimeout);
             kestrel.Limits.RequestHeadersTimeout = options.ClientStallTimeout;
             kestrel.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
@@ -81,6 +85,8 @@ public sealed class RegistryServer : IAsyncDisposable
                 {
                     adapter.ServerCertificate = https.Certificate;
                     adapter.ServerCertificateChain = https.Chain;
+                    // Explicit rather than the OS default: TLS 1.0 and 1.1 are deprecated (RFC 8996).
+                    adapter.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
                 });
             };
             if (host is "localhost") kestrel.ListenLocalhost(port, listen);
@@ -94,6 +100,7 @@ public sealed class RegistryServer : IAsyncDisposable
 
         var app = builder.Build();
         var endpoint = new RegistryEndpoint(registry, accessControlled: auth is not null);
+        if (clientAddresses.HasTrustedProxies) app.UseMiddleware<ForwardedClientMiddleware>(clientAddresses);
         app.UseMiddleware<RequestLoggingMiddleware>();
         app.Map("/v2", v2 =>
         {
@@ -133,6 +140,27 @@ public sealed class RegistryServer : IAsyncDisposable
         _registry.Dispose();
         Auth?.Dispose();
         _limiter?.Dispose();
+    }
+
+    /// <summary>Whether the listen address is reachable from this machine only.</summary>
+    public static bool IsLoopback(string listen)
+    {
+        var (host, _) = ParseListen(listen);
+        return host == "localhost" || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
+    }
+
+    /// <summary>
+    /// Without auth.realm the 401 challenge sends clients to "&lt;scheme&gt;://&lt;Host header&gt;/auth/token", and
+    /// the Host header is whatever the client sent: anyone who can make a victim's client talk to the registry
+    /// under another Host name (a proxy, a DNS alias) would send the victim's password to that name. On
+    /// loopback only local clients are affected, so the convenient default stays there.
+    /// </summary>
+    private static void RequireRealmOffLoopback(ServerOptions options)
+    {
+        if (options.Auth is not { Realm: null } || IsLoopback(options.Listen)) return;
+        throw new InvalidDataException(
+            $"listening on {options.Listen} with authentication needs auth.realm (env BERTH_AUTH_REALM), the public URL of the "
+            + "token endpoint, e.g. https://registry.example.com/auth/token; without it the challenge would trust the request's Host header");
     }
 
     /// <summary>"HOST:PORT", "[v6]:PORT" or ":PORT".</summary>

@@ -37,4 +37,13 @@ public sealed record ServerOptions
 
     /// <summary>Request rate limits; null for none.</summary>
     public RateLimitOptions? RateLimits { get; init; }
+
+    /// <summary>
+    /// Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For is believed for the client address
+    /// used by rate limits and logs. Empty (the default): the header is ignored.
+    /// </summary>
+    public IReadOnlyList<string> TrustedProxies { get; init; } = [];
+
+    /// <summary>Log destinations in addition to the console (embedding applications, tests).</summary>
+    public IReadOnlyList<ILoggerProvider> LoggerProviders { get; init; } = [];
 }

@@ -13,7 +13,7 @@ public sealed class RateLimitMiddleware(RequestDelegate next, RequestRateLimiter
 {
     public Task InvokeAsync(HttpContext context)
     {
-        var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var client = ClientAddressResolver.RateLimitKey(context.Connection.RemoteIpAddress);
         if (limiter.TryAcquire(client, out var retryAfter)) return next(context);
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
         return ErrorResponse.WriteAsync(context, new RegistryError(StatusCodes.Status429TooManyRequests, ErrorCode.TooManyRequests,

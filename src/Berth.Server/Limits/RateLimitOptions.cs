@@ -1,6 +1,9 @@
 namespace Berth.Server.Limits;
 
-/// <summary>Request rate limits; each is optional. Clients are told apart by their IP address.</summary>
+/// <summary>
+/// Request rate limits; each is optional. Clients are told apart by their IP address (IPv6 by its /64), the
+/// one X-Forwarded-For names when the connection comes from a trusted proxy.
+/// </summary>
 public sealed record RateLimitOptions
 {
     /// <summary>For each client address.</summary>

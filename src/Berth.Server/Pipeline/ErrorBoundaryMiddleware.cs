@@ -40,7 +40,7 @@ public sealed partial class ErrorBoundaryMiddleware(RequestDelegate next, ILogge
         }
         catch (Exception e)
         {
-            LogUnhandled(logger, e, context.Request.Method, context.Request.Path.Value ?? "");
+            LogUnhandled(logger, e, LoggedText.Escape(context.Request.Method), LoggedText.Escape(context.Request.Path.Value));
             await TryWriteAsync(context, new RegistryError(StatusCodes.Status500InternalServerError, null, "internal error"));
         }
     }

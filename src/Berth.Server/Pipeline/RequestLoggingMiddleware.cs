@@ -22,8 +22,9 @@ public sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILogg
         finally
         {
             var request = context.Request;
-            LogRequest(logger, request.Method, request.Path.Value ?? "", request.QueryString.Value ?? "", context.Response.StatusCode,
-                context.Response.ContentLength ?? -1, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            // The path is logged as decoded, before any validation: escape what could forge or hide log lines.
+            LogRequest(logger, LoggedText.Escape(request.Method), LoggedText.Escape(request.Path.Value), LoggedText.Escape(request.QueryString.Value),
+                context.Response.StatusCode, context.Response.ContentLength ?? -1, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                 context.Connection.RemoteIpAddress?.ToString() ?? "-");
         }
     }

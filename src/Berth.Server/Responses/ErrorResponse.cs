@@ -15,6 +15,11 @@ public static class ErrorResponse
     {
         var response = context.Response;
         response.StatusCode = error.Status;
+        // Refusals are decided before the body is read; see RequestBodyLimits.
+        if (error.Status is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden or StatusCodes.Status429TooManyRequests)
+        {
+            Pipeline.RequestBodyLimits.CloseConnectionIfBodyUnread(context);
+        }
         if (error.Headers is not null)
         {
             foreach (var (name, value) in error.Headers) response.Headers[name] = value;

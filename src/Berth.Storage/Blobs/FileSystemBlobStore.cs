@@ -31,7 +31,7 @@ public sealed class FileSystemBlobStore
     {
         var target = PathOf(digest);
         var folder = Path.GetDirectoryName(target)!;
-        Directory.CreateDirectory(folder);
+        DataDirectory.CreatePrivateFolder(folder);
         try
         {
             File.Move(verifiedFile, target, overwrite: false);
@@ -67,7 +67,7 @@ public sealed class FileSystemBlobStore
     /// <summary>Moves a damaged blob aside (never deletes it) so it is no longer served under its digest.</summary>
     public string Quarantine(Digest digest, string quarantineFolder)
     {
-        Directory.CreateDirectory(quarantineFolder);
+        DataDirectory.CreatePrivateFolder(quarantineFolder);
         var target = Path.Combine(quarantineFolder, $"{digest.Algorithm.Name}-{digest.Encoded}-{DateTime.UtcNow:yyyyMMddTHHmmss}");
         File.Move(PathOf(digest), target);
         return target;

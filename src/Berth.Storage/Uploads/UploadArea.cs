@@ -32,7 +32,8 @@ public sealed class UploadArea
 
     private string PathOf(string id) => Path.Combine(_directory.Uploads, id);
 
-    public void Create(string id) => File.WriteAllBytes(PathOf(id), []);
+    /// <summary>Owner-only, like everything in the data folder; the blob it becomes keeps that mode.</summary>
+    public void Create(string id) => DataDirectory.CreatePrivateFile(PathOf(id)).Dispose();
 
     public bool Exists(string id) => File.Exists(PathOf(id));
 
