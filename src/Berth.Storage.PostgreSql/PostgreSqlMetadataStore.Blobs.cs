@@ -18,13 +18,14 @@ public sealed partial class PostgreSqlMetadataStore
         // lock and only when no link exists, so the check below stays true until this link commits.
         await ExecuteAsync(c, t, $"SELECT pg_advisory_xact_lock_shared({AdvisoryLocks.BlobContent}, hashtext(@digest))", ("digest", digest.ToString()));
         if (!contentPresent()) return (false, false);
-        var id = await EnsureRepositoryAsync(c, t, repository);
+        var (id, created) = await EnsureRepositoryAsync(c, t, repository);
         // A re-push refreshes the link's time: garbage collection's grace period must count from the
         // latest upload, or a layer re-pushed for a new manifest could be collected before that manifest lands.
         await ExecuteAsync(c, t, """
             INSERT INTO repository_blobs (repository_id, digest, linked_at) VALUES (@id, @digest, @now)
             ON CONFLICT (repository_id, digest) DO UPDATE SET linked_at = excluded.linked_at
             """, ("id", id), ("digest", digest.ToString()), ("now", Now()));
+        if (created) await BumpChangeVersionAsync(c, t);
         return (true, true);
     });
 

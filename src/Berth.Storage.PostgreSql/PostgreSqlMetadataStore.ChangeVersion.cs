@@ -8,11 +8,16 @@ public sealed partial class PostgreSqlMetadataStore
     // after the commit, so a replica could still serve its cache to a client that has just been told 201
     // by another replica; and notifications sent while the listening connection was down are lost, which
     // needs a resync path that is hard to test. A counter updated inside each write transaction becomes
-    // visible atomically with the write, so "read the counter, then the data" can never label data older
-    // than the counter says: once a write is acknowledged, every later ChangeVersion() anywhere differs
-    // from any version a stale cache entry carries. The cost is one primary-key read of 16 rows per
-    // cached request. The counter is sharded by repository so that writers to different repositories
-    // do not queue on one row lock; the version is the sum, which grows whenever any shard does.
+    // visible atomically with the write: every write adds exactly 1 to the sum, and a later snapshot sees
+    // every commit an earlier one saw, so an equal sum means the same writes are visible. "Read the
+    // version, then the data" therefore never labels data older than its version, and once a write is
+    // acknowledged, every later ChangeVersion() on any replica differs from the label of any entry cached
+    // before it. The cost is one query summing 64 rows per cached request.
+    //
+    // Each write bumps one shard picked at random: updating a single row would make every writer wait
+    // for the previous writer's commit (and its fsync) to release the row lock, capping all replicas
+    // together at one commit per disk flush.
+    private const int ChangeCounterShards = 64;
 
     /// <summary>
     /// Changes whenever a write commits (on any replica) that can change what tag lists, manifests,
@@ -21,10 +26,10 @@ public sealed partial class PostgreSqlMetadataStore
     public long ChangeVersion() => Read(c => (long)Scalar(c, "SELECT sum(version)::bigint FROM change_counters")!);
 
     /// <summary>
-    /// Bumps the repository's shard inside the caller's transaction. Called last in a write, so the
-    /// row lock is held only for the commit itself.
+    /// Adds one to a random shard inside the caller's transaction. Call it once per transaction and
+    /// last, so the row lock is held only for the commit itself.
     /// </summary>
-    private static Task BumpChangeVersionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string repository) =>
-        ExecuteAsync(connection, transaction, "UPDATE change_counters SET version = version + 1 WHERE shard = (hashtext(@repository) & 15)",
-            ("repository", repository));
+    private static Task BumpChangeVersionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction) =>
+        ExecuteAsync(connection, transaction, "UPDATE change_counters SET version = version + 1 WHERE shard = @shard",
+            ("shard", Random.Shared.Next(ChangeCounterShards)));
 }

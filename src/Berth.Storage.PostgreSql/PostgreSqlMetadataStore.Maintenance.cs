@@ -58,7 +58,7 @@ public sealed partial class PostgreSqlMetadataStore
             DELETE FROM repository_manifests AS m
             WHERE m.repository_id = @id AND m.digest = @digest AND m.pushed_at < @cutoff AND NOT {ManifestIsKept}
             """, ("id", id), ("digest", digest), ("cutoff", pushedBefore.ToUnixTimeMilliseconds()));
-        if (removed > 0) await BumpChangeVersionAsync(c, t, manifest.Repository);
+        if (removed > 0) await BumpChangeVersionAsync(c, t);
         return (removed > 0, removed > 0);
     });
 

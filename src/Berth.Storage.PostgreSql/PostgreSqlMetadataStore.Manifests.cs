@@ -40,7 +40,7 @@ public sealed partial class PostgreSqlMetadataStore
         // Shared with every other push; the collector's removal of orphaned manifest bytes takes it
         // exclusively, so bytes this push is about to reference cannot vanish under it.
         await ExecuteAsync(c, t, $"SELECT pg_advisory_xact_lock_shared({AdvisoryLocks.ManifestContents}, 0)");
-        var repositoryId = await EnsureRepositoryAsync(c, t, manifest.Repository);
+        var (repositoryId, _) = await EnsureRepositoryAsync(c, t, manifest.Repository);
         var digest = manifest.Digest.ToString();
 
         // Re-checked here rather than trusted from before the transaction, and locked (FOR SHARE) until
@@ -105,7 +105,7 @@ public sealed partial class PostgreSqlMetadataStore
             }
             await RecordMoveAsync(c, t, repositoryId, tag, previous, digest, now, manifest.Actor);
         }
-        await BumpChangeVersionAsync(c, t, manifest.Repository);
+        await BumpChangeVersionAsync(c, t);
         return (WriteOutcome.Done, true);
     });
 
@@ -120,7 +120,7 @@ public sealed partial class PostgreSqlMetadataStore
         if (verdict != GuardVerdict.Allow) return (WriteOutcome.From(verdict, current), false);
         await ExecuteAsync(c, t, "DELETE FROM tags WHERE repository_id = @id AND name = @tag", ("id", repositoryId), ("tag", tag));
         await RecordMoveAsync(c, t, repositoryId.Value, tag, current!.ToString(), null, Now(), actor);
-        await BumpChangeVersionAsync(c, t, repository);
+        await BumpChangeVersionAsync(c, t);
         return (WriteOutcome.Done, true);
     });
 
@@ -153,7 +153,7 @@ public sealed partial class PostgreSqlMetadataStore
         foreach (var tag in tags) await RecordMoveAsync(c, t, repositoryId.Value, tag, text, null, now, actor);
         await ExecuteAsync(c, t, "DELETE FROM tags WHERE repository_id = @id AND digest = @digest", ("id", repositoryId), ("digest", text));
         await ExecuteAsync(c, t, "DELETE FROM repository_manifests WHERE repository_id = @id AND digest = @digest", ("id", repositoryId), ("digest", text));
-        await BumpChangeVersionAsync(c, t, repository);
+        await BumpChangeVersionAsync(c, t);
         return (WriteOutcome.Done, true);
     });
 

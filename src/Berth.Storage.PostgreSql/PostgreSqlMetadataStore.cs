@@ -181,19 +181,18 @@ public sealed partial class PostgreSqlMetadataStore : IMetadataBackend
         (long?)await ScalarAsync(connection, transaction, "SELECT id FROM repositories WHERE name = @name", ("name", repository));
 
     /// <summary>
-    /// The repository's id, creating the repository if needed. ON CONFLICT DO NOTHING waits for a
-    /// concurrent creator and then yields to it; the following SELECT (a new snapshot at READ
-    /// COMMITTED) sees the winner's row. No row lock is kept on the repository, so writers to one
-    /// repository do not queue behind each other here.
+    /// The repository's id, creating the repository if needed (Created: the caller must then bump the
+    /// change version, since the catalog changed). ON CONFLICT DO NOTHING waits for a concurrent creator
+    /// and then yields to it; the following SELECT (a new snapshot at READ COMMITTED) sees the winner's
+    /// row. No row lock is kept on the repository, so writers to one repository do not queue here.
     /// </summary>
-    private static async Task<long> EnsureRepositoryAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string repository)
+    private static async Task<(long Id, bool Created)> EnsureRepositoryAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string repository)
     {
-        if (await RepositoryIdAsync(connection, transaction, repository) is { } id) return id;
+        if (await RepositoryIdAsync(connection, transaction, repository) is { } id) return (id, false);
         var created = await ExecuteAsync(connection, transaction,
             "INSERT INTO repositories (name, created_at) VALUES (@name, @now) ON CONFLICT (name) DO NOTHING",
             ("name", repository), ("now", Now()));
-        if (created > 0) await BumpChangeVersionAsync(connection, transaction, repository);
-        return (await RepositoryIdAsync(connection, transaction, repository))!.Value;
+        return ((await RepositoryIdAsync(connection, transaction, repository))!.Value, created > 0);
     }
 
     public bool RepositoryExists(string repository) => Read(c => RepositoryId(c, repository) is not null);

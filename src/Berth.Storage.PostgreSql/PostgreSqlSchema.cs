@@ -84,12 +84,12 @@ public static class PostgreSqlSchema
         );
         CREATE INDEX uploads_by_updated_at ON uploads(updated_at);
         -- The cross-replica change version (see PostgreSqlMetadataStore.ChangeVersion): sharded so that
-        -- writers to different repositories do not queue on one row.
+        -- concurrent writers do not queue on one row lock.
         CREATE TABLE change_counters (
             shard   integer PRIMARY KEY,
             version bigint NOT NULL
         );
-        INSERT INTO change_counters (shard, version) SELECT s, 0 FROM generate_series(0, 15) AS s;
+        INSERT INTO change_counters (shard, version) SELECT s, 0 FROM generate_series(0, 63) AS s;
         """,
     ];
 

@@ -21,7 +21,7 @@ public sealed class PostgreSqlMigrationTests
         Assert.Equal(new SchemaMigration(PostgreSqlSchema.LatestVersion, PostgreSqlSchema.LatestVersion), second);
         Assert.False(second.Changed);
         Assert.Equal(PostgreSqlSchema.LatestVersion, await CountAsync(dataSource, "SELECT count(*) FROM schema_version"));
-        Assert.Equal(16, await CountAsync(dataSource, "SELECT count(*) FROM change_counters"));
+        Assert.Equal(64, await CountAsync(dataSource, "SELECT count(*) FROM change_counters"));
     }
 
     [Fact]
