@@ -43,7 +43,17 @@ public abstract partial class MetadataStoreContract
                         if (!await store.LinkBlobAsync(repository, blob, () => disk.ContainsKey(blob))) continue;
                     }
                     var outcome = await store.PutManifestAsync(manifest, WriteGuard.None);
-                    if (outcome.Status == WriteStatus.Done) break;
+                    if (outcome.Status == WriteStatus.Done)
+                    {
+                        // Checked at once: the manifest is tagged, so nothing may take its layers away now,
+                        // and a later re-link of the same layer must not get the chance to hide a lost one.
+                        foreach (var blob in blobs)
+                        {
+                            Assert.True(store.IsBlobLinked(repository, blob), $"pushed {manifest.Digest} refers to unlinked {blob}");
+                            Assert.True(disk.ContainsKey(blob), $"pushed {manifest.Digest} refers to deleted bytes of {blob}");
+                        }
+                        break;
+                    }
                     Assert.Equal(WriteStatus.MissingReference, outcome.Status); // the collector won: upload again
                 }
                 Interlocked.Increment(ref pushes);
