@@ -13,15 +13,15 @@ namespace Berth.Registry;
 /// </summary>
 public sealed class BerthRegistry : IDisposable
 {
-    private readonly SqliteMetadataStore _metadata;
+    private readonly IMetadataBackend _metadata;
 
-    private BerthRegistry(RegistryOptions options)
+    private BerthRegistry(RegistryOptions options, IMetadataBackend? metadata)
     {
         Options = options;
         var directory = new DataDirectory(options.DataDirectory);
         directory.EnsureCreated();
         var blobStore = new FileSystemBlobStore(directory);
-        _metadata = new SqliteMetadataStore(directory.MetadataDatabase);
+        _metadata = metadata ?? new SqliteMetadataStore(directory.MetadataDatabase);
         var uploadArea = new UploadArea(directory, blobStore);
 
         Blobs = new BlobOperations(_metadata, blobStore);
@@ -32,7 +32,13 @@ public sealed class BerthRegistry : IDisposable
         IntegrityChecker = new IntegrityChecker(directory, _metadata, _metadata, blobStore);
     }
 
-    public static BerthRegistry Open(RegistryOptions options) => new(options);
+    public static BerthRegistry Open(RegistryOptions options) => new(options, null);
+
+    /// <summary>
+    /// Opens the registry on a metadata engine chosen by the caller (e.g. PostgreSQL for several
+    /// replicas) instead of the embedded SQLite database in the data folder. The registry owns it from now on.
+    /// </summary>
+    public static BerthRegistry Open(RegistryOptions options, IMetadataBackend metadata) => new(options, metadata);
 
     public RegistryOptions Options { get; }
     public BlobOperations Blobs { get; }

@@ -38,6 +38,30 @@ public sealed class GarbageCollectorTests
     }
 
     [Fact]
+    public async Task SecondCollector_SkipsWhileAnotherRuns()
+    {
+        using var temporary = TemporaryRegistry.Open();
+        var manifest = await temporary.PushImageAsync("app", "v1", TemporaryRegistry.RandomBytes(512));
+        await temporary.Registry.Manifests.DeleteAsync("app", manifest.ToString(), RequestPreconditions.None, null);
+        // Another process on the same metadata (a replica) holding the collector lock.
+        using var other = new Storage.Metadata.SqliteMetadataStore(Path.Combine(temporary.Directory, "metadata.db"));
+        var running = await other.TryAcquireCollectorLockAsync();
+        Assert.NotNull(running);
+
+        var skipped = await temporary.Registry.GarbageCollector.CollectAsync(dryRun: false);
+        var dryRun = await temporary.Registry.GarbageCollector.CollectAsync(dryRun: true);
+        await running.DisposeAsync();
+        var collected = await temporary.Registry.GarbageCollector.CollectAsync(dryRun: false);
+
+        Assert.True(skipped.SkippedBecauseAnotherCollectorRuns);
+        Assert.Empty(skipped.BlobsDeleted);
+        Assert.False(dryRun.SkippedBecauseAnotherCollectorRuns); // a dry run changes nothing and needs no lock
+        Assert.Equal(2, dryRun.BlobsDeleted.Count);
+        Assert.False(collected.SkippedBecauseAnotherCollectorRuns);
+        Assert.Equal(dryRun.BlobsDeleted.Order(), collected.BlobsDeleted.Order());
+    }
+
+    [Fact]
     public async Task SharedLayer_StaysWhileAnotherRepositoryUsesIt()
     {
         using var temporary = TemporaryRegistry.Open();

@@ -4,6 +4,9 @@ namespace Berth.Registry.Maintenance;
 public sealed record CollectionReport
 {
     public bool DryRun { get; init; }
+
+    /// <summary>Nothing was done: another collector (this process or another replica) was running.</summary>
+    public bool SkippedBecauseAnotherCollectorRuns { get; init; }
     public List<string> ManifestsRemoved { get; } = [];
     public List<string> BlobLinksRemoved { get; } = [];
     public List<string> BlobsDeleted { get; } = [];

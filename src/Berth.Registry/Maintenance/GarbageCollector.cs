@@ -25,6 +25,11 @@ public sealed class GarbageCollector
 
     public async Task<CollectionReport> CollectAsync(bool dryRun)
     {
+        // One collector at a time among every process sharing the metadata (replicas on one database):
+        // a second one would only repeat the same guarded removals. A dry run changes nothing, so it needs no lock.
+        await using var collectorLock = dryRun ? null : await _metadata.TryAcquireCollectorLockAsync();
+        if (!dryRun && collectorLock is null) return new CollectionReport { SkippedBecauseAnotherCollectorRuns = true };
+
         var report = new CollectionReport { DryRun = dryRun };
         var cutoff = DateTimeOffset.UtcNow - _options.GarbageCollectionGracePeriod;
 

@@ -19,6 +19,11 @@ internal sealed partial class GarbageCollectionService(BerthRegistry registry, S
                 try
                 {
                     var report = await registry.GarbageCollector.CollectAsync(dryRun: false);
+                    if (report.SkippedBecauseAnotherCollectorRuns)
+                    {
+                        LogSkipped(logger);
+                        continue;
+                    }
                     LogCollected(logger, report.BlobsDeleted.Count, report.BytesFreed, report.BlobLinksRemoved.Count,
                         report.ManifestsRemoved.Count, report.UploadsExpired);
                 }
@@ -37,6 +42,9 @@ internal sealed partial class GarbageCollectionService(BerthRegistry registry, S
     [LoggerMessage(EventId = 30, Level = LogLevel.Information,
         Message = "Garbage collection: {Blobs} blob(s) deleted, {Bytes} bytes freed, {Links} link(s) and {Manifests} manifest(s) removed, {Uploads} upload(s) expired")]
     private static partial void LogCollected(ILogger logger, int blobs, long bytes, int links, int manifests, int uploads);
+
+    [LoggerMessage(EventId = 32, Level = LogLevel.Information, Message = "Garbage collection skipped: another replica is collecting")]
+    private static partial void LogSkipped(ILogger logger);
 
     [LoggerMessage(EventId = 31, Level = LogLevel.Warning, Message = "Garbage collection failed")]
     private static partial void LogFailed(ILogger logger, Exception exception);

@@ -7,7 +7,7 @@ namespace Berth.Server.Pipeline;
 
 /// <summary>
 /// Turns failures into honest responses: a client that went away gets nothing, a malformed request
-/// that Kestrel detected gets its 4xx, a full disk gets 507, and anything unexpected is logged and
+/// that Kestrel detected gets its 4xx, a full disk gets 507, an unreachable metadata database 503, and anything unexpected is logged and
 /// answered 500 without taking the process down.
 /// </summary>
 public sealed partial class ErrorBoundaryMiddleware(RequestDelegate next, ILogger<ErrorBoundaryMiddleware> logger)
@@ -35,6 +35,18 @@ public sealed partial class ErrorBoundaryMiddleware(RequestDelegate next, ILogge
             await TryWriteAsync(context, new RegistryError(StatusCodes.Status507InsufficientStorage, null,
                 "the registry's storage is full; nothing was stored by this request"));
         }
+        catch (Storage.Metadata.MetadataStoreUnavailableException e)
+        {
+            LogMetadataUnavailable(logger, e.Message);
+            // RFC 9110 §15.6.4: 503 with Retry-After. distribution-spec's code list (closed) has no
+            // "unavailable" code; TOOMANYREQUESTS (code-14) is the one whose client reaction (back off,
+            // then retry) is right here, and the message says what actually happened.
+            await TryWriteAsync(context, new RegistryError(StatusCodes.Status503ServiceUnavailable, ErrorCode.TooManyRequests,
+                "the registry's metadata database is unreachable; retry shortly")
+            {
+                Headers = new Dictionary<string, string> { ["Retry-After"] = "5" },
+            });
+        }
         catch (Exception e) when (e is IOException && context.RequestAborted.IsCancellationRequested)
         {
         }
@@ -57,4 +69,7 @@ public sealed partial class ErrorBoundaryMiddleware(RequestDelegate next, ILogge
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Critical, Message = "Storage is full: {Reason}")]
     private static partial void LogDiskFull(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Error, Message = "Metadata database unavailable: {Reason}")]
+    private static partial void LogMetadataUnavailable(ILogger logger, string reason);
 }

@@ -42,4 +42,11 @@ public interface IMetadataMaintenance
 
     /// <summary>Tags whose manifest is missing from their repository (should never happen).</summary>
     IReadOnlyList<(string Repository, string Tag, Digest Digest)> DanglingTags();
+
+    /// <summary>
+    /// Makes this caller the only garbage collector among everything sharing the metadata (other
+    /// threads, and for a networked database other replicas) until the returned handle is disposed.
+    /// Null when another collector holds it: the caller skips this run instead of waiting.
+    /// </summary>
+    Task<IAsyncDisposable?> TryAcquireCollectorLockAsync(CancellationToken cancellationToken = default);
 }

@@ -92,6 +92,29 @@ public sealed partial class SqliteMetadataStore : IMetadataMaintenance
         return (IReadOnlyList<(string, string, Digest)>)dangling;
     });
 
+    /// <summary>
+    /// One collector per database file in this process. Processes sharing a data folder are not
+    /// excluded from each other; that is harmless because every removal is a guarded transaction anyway.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> CollectorLocks = new(StringComparer.Ordinal);
+
+    public async Task<IAsyncDisposable?> TryAcquireCollectorLockAsync(CancellationToken cancellationToken = default)
+    {
+        var gate = CollectorLocks.GetOrAdd(_databasePath, _ => new SemaphoreSlim(1, 1));
+        return await gate.WaitAsync(TimeSpan.Zero, cancellationToken) ? new CollectorLock(gate) : null;
+    }
+
+    private sealed class CollectorLock(SemaphoreSlim gate) : IAsyncDisposable
+    {
+        private int _released;
+
+        public ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) gate.Release();
+            return ValueTask.CompletedTask;
+        }
+    }
+
     private static List<Collectable> ReadCollectables(Microsoft.Data.Sqlite.SqliteConnection c, string sql, DateTimeOffset? cutoff)
     {
         using var command = cutoff is { } value

@@ -7,7 +7,7 @@ namespace Berth.Storage.Metadata;
 /// transactions, which serialise writers across threads and across processes sharing the data folder,
 /// so a guarded write's check and change are one atomic step. Split by family of operations.
 /// </summary>
-public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
+public sealed partial class SqliteMetadataStore : IMetadataBackend
 {
     private const int SqliteFull = 13; // SQLITE_FULL
 
@@ -15,9 +15,11 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
     private readonly SqliteWriteQueue _writer;
     private readonly ChangeVersion _version;
     private readonly TagListCache _tagLists = new();
+    private readonly string _databasePath;
 
     public SqliteMetadataStore(string databasePath)
     {
+        _databasePath = Path.GetFullPath(databasePath);
         _pool = new SqliteConnectionPool(databasePath);
         _writer = new SqliteWriteQueue(_pool.Rent);
         _version = new ChangeVersion(_pool.Rent());

@@ -1,0 +1,8 @@
+namespace Berth.Storage.Metadata;
+
+/// <summary>
+/// One metadata engine as the registry opens it: the store its operations use, the queries and guarded
+/// removals its maintenance uses, and the lifetime of both. The embedded SQLite store and the
+/// PostgreSQL store (its own project) both implement it, so the registry knows the contract, not the engine.
+/// </summary>
+public interface IMetadataBackend : IMetadataStore, IMetadataMaintenance, IDisposable;
