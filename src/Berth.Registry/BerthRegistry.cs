@@ -15,24 +15,25 @@ public sealed class BerthRegistry : IDisposable
 {
     private readonly SqliteMetadataStore _metadata;
 
-    private BerthRegistry(RegistryOptions options)
+    private BerthRegistry(RegistryOptions options, TimeProvider time)
     {
         Options = options;
         var directory = new DataDirectory(options.DataDirectory);
         directory.EnsureCreated();
-        var blobStore = new FileSystemBlobStore(directory);
-        _metadata = new SqliteMetadataStore(directory.MetadataDatabase);
+        var blobStore = new FileSystemBlobStore(directory, time);
+        _metadata = new SqliteMetadataStore(directory.MetadataDatabase, time);
         var uploadArea = new UploadArea(directory, blobStore);
 
         Blobs = new BlobOperations(_metadata, blobStore);
-        Uploads = new UploadOperations(options, _metadata, uploadArea, blobStore);
+        Uploads = new UploadOperations(options, _metadata, uploadArea, blobStore, time);
         Manifests = new ManifestOperations(options, _metadata);
         Listings = new ListingOperations(options, _metadata);
-        GarbageCollector = new GarbageCollector(options, _metadata, blobStore, Uploads);
+        GarbageCollector = new GarbageCollector(options, _metadata, blobStore, Uploads, time);
         IntegrityChecker = new IntegrityChecker(directory, _metadata, _metadata, blobStore);
     }
 
-    public static BerthRegistry Open(RegistryOptions options) => new(options);
+    /// <param name="time">The registry's clock (grace periods, upload expiry, Last-Modified); the system clock unless a test fakes it.</param>
+    public static BerthRegistry Open(RegistryOptions options, TimeProvider? time = null) => new(options, time ?? TimeProvider.System);
 
     public RegistryOptions Options { get; }
     public BlobOperations Blobs { get; }
