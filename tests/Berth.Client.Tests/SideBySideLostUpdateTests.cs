@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Berth.Client.Tests.Support;
@@ -124,6 +123,4 @@ public sealed class SideBySideLostUpdateTests(BerthRegistryFixture berth, Distri
         Assert.Equal(HttpStatusCode.Created, put.StatusCode);
         return digest;
     }
-
-    private static string Sha256(byte[] content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
 }

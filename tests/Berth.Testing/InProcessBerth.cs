@@ -103,10 +103,13 @@ public class InProcessBerthFixture : IAsyncLifetime
 
     public HttpClient Client => Berth.Client;
 
-    /// <summary>Changes to the server's options; none by default.</summary>
-    protected virtual ServerOptions Configure(ServerOptions options) => options;
+    /// <summary>Changes to the registry's options (policies, limits); none by default.</summary>
+    protected virtual RegistryOptions ConfigureRegistry(RegistryOptions options) => options;
 
-    public async Task InitializeAsync() => _berth = await InProcessBerth.StartAsync(server: Configure);
+    /// <summary>Changes to the server's options; none by default.</summary>
+    protected virtual ServerOptions ConfigureServer(ServerOptions options) => options;
+
+    public async Task InitializeAsync() => _berth = await InProcessBerth.StartAsync(ConfigureRegistry, server: ConfigureServer);
 
     public async Task DisposeAsync()
     {

@@ -13,6 +13,9 @@ public static class OciContent
     /// <summary>The image spec's empty descriptor content, "{}" (image-spec manifest.md, "Guidance for an Empty Descriptor").</summary>
     public static byte[] EmptyJson => "{}"u8.ToArray();
 
+    /// <summary>Random bytes unique to this call: a blob no other test pushes.</summary>
+    public static byte[] RandomBytes(int length) => System.Security.Cryptography.RandomNumberGenerator.GetBytes(length);
+
     /// <summary>Deterministic pseudo-random bytes: the same seed gives the same blob.</summary>
     public static byte[] RandomBytes(int length, int seed)
     {
