@@ -32,18 +32,16 @@ public sealed partial class BerthProcess : IAsyncDisposable, IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    private readonly Process _process;
-    private readonly List<string> _lines = [];
-    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Task _readers;
+    private readonly BackgroundProcess _process;
 
-    private BerthProcess(Process process)
+    private BerthProcess(BackgroundProcess process, Uri address)
     {
         _process = process;
-        _readers = Task.WhenAll(ReadLinesAsync(process.StandardOutput), ReadLinesAsync(process.StandardError));
+        Address = address;
     }
 
-    public Uri Address { get; private set; } = null!;
+    /// <summary>The address it bound, e.g. http://127.0.0.1:41234/.</summary>
+    public Uri Address { get; }
 
     /// <summary>"127.0.0.1:PORT", as it goes in an image reference.</summary>
     public string Host => $"{Address.Host}:{Address.Port}";
@@ -51,15 +49,9 @@ public sealed partial class BerthProcess : IAsyncDisposable, IDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>Everything the process printed so far, stdout and stderr interleaved as read.</summary>
-    public IReadOnlyList<string> Lines
-    {
-        get
-        {
-            lock (_lines) return [.. _lines];
-        }
-    }
+    public IReadOnlyList<string> Lines => _process.Lines;
 
-    public string Log => string.Join('\n', Lines);
+    public string Log => _process.Log;
 
     public static Task<BerthProcess> StartAsync(string dataDirectory) => StartAsync(new BerthProcessOptions { DataDirectory = dataDirectory });
 
@@ -70,14 +62,7 @@ public sealed partial class BerthProcess : IAsyncDisposable, IDisposable
         {
             throw new FileNotFoundException("berth.dll is not next to the tests: the test project must reference src/Berth.Cli", berth);
         }
-        var start = new ProcessStartInfo(DotnetHost())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = options.WorkingDirectory ?? "",
-        };
+        var start = new ProcessStartInfo(DotnetHost()) { WorkingDirectory = options.WorkingDirectory ?? "" };
         foreach (var argument in (string[])["exec", berth, "serve", "--listen", "127.0.0.1:0", "--data", options.DataDirectory, "--log-level", options.LogLevel])
         {
             start.ArgumentList.Add(argument);
@@ -96,62 +81,26 @@ public sealed partial class BerthProcess : IAsyncDisposable, IDisposable
             }
         }
 
-        var process = new Process { StartInfo = start };
-        process.Start();
-        process.StandardInput.Close();
-        var berthProcess = new BerthProcess(process);
+        var process = BackgroundProcess.Start(start);
         try
         {
-            var exited = process.WaitForExitAsync();
-            var first = await Task.WhenAny(berthProcess._listening.Task, exited, Task.Delay(StartTimeout));
-            if (first != berthProcess._listening.Task)
-            {
-                if (first == exited) await berthProcess._readers;
-                throw new InvalidOperationException(
-                    (first == exited ? $"berth serve exited with code {process.ExitCode}" : $"berth serve did not listen within {StartTimeout}")
-                    + $" before listening\n{berthProcess.Log}");
-            }
-            berthProcess.Address = await berthProcess._listening.Task;
-            return berthProcess;
+            // "Berth registry listening on http://127.0.0.1:PORT/ with data in …"
+            var line = await process.WaitForLineAsync(l => ListeningOn().IsMatch(l), StartTimeout, "that it is listening");
+            return new BerthProcess(process, new Uri(ListeningOn().Match(line).Groups["address"].Value));
         }
         catch
         {
-            await berthProcess.DisposeAsync();
+            await process.DisposeAsync();
             throw;
         }
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no flushing; exactly what a crash or power cut looks like to the process.</summary>
-    public void Kill()
-    {
-        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-        _process.WaitForExit();
-    }
+    public void Kill() => _process.Kill();
 
-    public void Dispose()
-    {
-        Kill();
-        _readers.Wait(TimeSpan.FromSeconds(10));
-        _process.Dispose();
-    }
+    public void Dispose() => _process.Dispose();
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-        await _process.WaitForExitAsync();
-        await _readers;
-        _process.Dispose();
-    }
-
-    private async Task ReadLinesAsync(StreamReader reader)
-    {
-        while (await reader.ReadLineAsync() is { } line)
-        {
-            lock (_lines) _lines.Add(line);
-            // "Berth registry listening on http://127.0.0.1:PORT/ with data in …"
-            if (ListeningOn().Match(line) is { Success: true } match) _listening.TrySetResult(new Uri(match.Groups["address"].Value));
-        }
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     /// <summary>The dotnet host running the tests (the SDK exports its path to child processes).</summary>
     private static string DotnetHost()

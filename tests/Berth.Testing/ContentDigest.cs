@@ -19,8 +19,11 @@ public static class ContentDigest
     }
 }
 
-/// <summary>A write-only stream that only hashes and counts what is written to it (for content too large to hold).</summary>
-public sealed class Sha256Sink : Stream
+/// <summary>
+/// A write-only stream that hashes and counts what is written to it, for content too large to hold;
+/// with an <paramref name="inner"/> stream it also passes every write on (which it does not dispose).
+/// </summary>
+public sealed class Sha256Sink(Stream? inner = null) : Stream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
@@ -33,7 +36,7 @@ public sealed class Sha256Sink : Stream
     public override bool CanWrite => true;
     public override long Length => Count;
     public override long Position { get => Count; set => throw new NotSupportedException(); }
-    public override void Flush() { }
+    public override void Flush() => inner?.Flush();
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
@@ -44,18 +47,17 @@ public sealed class Sha256Sink : Stream
     {
         _hash.AppendData(buffer);
         Count += buffer.Length;
+        inner?.Write(buffer);
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        Write(buffer.AsSpan(offset, count));
-        return Task.CompletedTask;
-    }
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        Write(buffer.Span);
-        return ValueTask.CompletedTask;
+        _hash.AppendData(buffer.Span);
+        Count += buffer.Length;
+        if (inner is not null) await inner.WriteAsync(buffer, cancellationToken);
     }
 
     protected override void Dispose(bool disposing)
