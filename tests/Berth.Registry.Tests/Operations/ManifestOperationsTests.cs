@@ -57,7 +57,8 @@ public sealed class ManifestOperationsTests
         using var temporary = await TemporaryRegistry.OpenAsync();
         var refused = await PutAsync(temporary, "app", "v1", TestImage.FromSeed(2).Manifest);
         Assert.Equal(ErrorCode.ManifestBlobUnknown, refused.Error?.Code);
-        Assert.Equal(ErrorCode.ManifestUnknown, temporary.Registry.Manifests.Read("app", "v1", RequestPreconditions.None).Error?.Code);
+        // Nothing was created, not even the repository.
+        Assert.Equal(ErrorCode.NameUnknown, temporary.Registry.Manifests.Read("app", "v1", RequestPreconditions.None).Error?.Code);
     }
 
     [Fact]

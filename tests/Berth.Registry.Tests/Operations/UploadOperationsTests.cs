@@ -23,7 +23,8 @@ public sealed class UploadOperationsTests
         Assert.Equal(1000, uploads.Status("app", session.Id).Value!.Length);
         var done = await uploads.CompleteAsync("app", session.Id, ContentDigestText, new MemoryStream(Content[1000..]), CancellationToken.None, "1000-2999", 2000);
 
-        Assert.Equal(ContentDigestText, done.Value?.ToString());
+        Assert.True(done.IsSuccess, done.Error?.Message);
+        Assert.Equal(ContentDigestText, done.Value.ToString());
         Assert.True(temporary.Registry.Blobs.Read("app", ContentDigestText, RequestPreconditions.None).IsSuccess);
         Assert.Equal(ErrorCode.BlobUploadUnknown, uploads.Status("app", session.Id).Error?.Code); // the session is over
     }

@@ -69,12 +69,16 @@ public sealed class SqliteWriteQueueTests : IDisposable
     /// <summary>Occupies the writer thread until released, so the jobs queued meanwhile form one batch.</summary>
     private static (Task Job, ManualResetEventSlim Release) HoldWriter(SqliteWriteQueue queue)
     {
+        var running = new ManualResetEventSlim();
         var release = new ManualResetEventSlim();
         var job = queue.WriteAsync<int>((_, _) =>
         {
+            running.Set();
             release.Wait(TimeSpan.FromSeconds(30));
             return (0, true);
         });
+        // Once it runs, its own batch is closed: whatever is queued from now on waits for the next one.
+        Assert.True(running.Wait(TimeSpan.FromSeconds(30)), "the writer never ran the holding job");
         return (job, release);
     }
 
