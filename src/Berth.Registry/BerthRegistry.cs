@@ -15,30 +15,32 @@ public sealed class BerthRegistry : IDisposable
 {
     private readonly IMetadataBackend _metadata;
 
-    private BerthRegistry(RegistryOptions options, IMetadataBackend? metadata)
+    private BerthRegistry(RegistryOptions options, IMetadataBackend? metadata, TimeProvider time)
     {
         Options = options;
         var directory = new DataDirectory(options.DataDirectory);
         directory.EnsureCreated();
-        var blobStore = new FileSystemBlobStore(directory);
-        _metadata = metadata ?? new SqliteMetadataStore(directory.MetadataDatabase);
+        var blobStore = new FileSystemBlobStore(directory, time);
+        _metadata = metadata ?? new SqliteMetadataStore(directory.MetadataDatabase, time);
         var uploadArea = new UploadArea(directory, blobStore);
 
         Blobs = new BlobOperations(_metadata, blobStore);
-        Uploads = new UploadOperations(options, _metadata, uploadArea, blobStore);
+        Uploads = new UploadOperations(options, _metadata, uploadArea, blobStore, time);
         Manifests = new ManifestOperations(options, _metadata);
         Listings = new ListingOperations(options, _metadata);
-        GarbageCollector = new GarbageCollector(options, _metadata, blobStore, Uploads);
+        GarbageCollector = new GarbageCollector(options, _metadata, blobStore, Uploads, time);
         IntegrityChecker = new IntegrityChecker(directory, _metadata, _metadata, blobStore);
     }
 
-    public static BerthRegistry Open(RegistryOptions options) => new(options, null);
+    /// <param name="time">The registry's clock (grace periods, upload expiry, Last-Modified); the system clock unless a test fakes it.</param>
+    public static BerthRegistry Open(RegistryOptions options, TimeProvider? time = null) => new(options, null, time ?? TimeProvider.System);
 
     /// <summary>
     /// Opens the registry on a metadata engine chosen by the caller (e.g. PostgreSQL for several
     /// replicas) instead of the embedded SQLite database in the data folder. The registry owns it from now on.
     /// </summary>
-    public static BerthRegistry Open(RegistryOptions options, IMetadataBackend metadata) => new(options, metadata);
+    public static BerthRegistry Open(RegistryOptions options, IMetadataBackend metadata, TimeProvider? time = null) =>
+        new(options, metadata, time ?? TimeProvider.System);
 
     public RegistryOptions Options { get; }
     public BlobOperations Blobs { get; }

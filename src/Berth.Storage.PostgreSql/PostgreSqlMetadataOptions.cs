@@ -12,4 +12,7 @@ public sealed record PostgreSqlMetadataOptions
     /// that is older than this binary needs. A schema newer than this binary knows always fails.
     /// </summary>
     public bool MigrateOnStart { get; init; } = true;
+
+    /// <summary>The registry's clock for the times recorded (pushes, links, tag moves); tests pass a fake one.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -17,8 +17,13 @@ public sealed partial class PostgreSqlMetadataStore : IMetadataBackend
     private const int MaxAttempts = 5;
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly TimeProvider _time;
 
-    private PostgreSqlMetadataStore(NpgsqlDataSource dataSource) => _dataSource = dataSource;
+    private PostgreSqlMetadataStore(NpgsqlDataSource dataSource, TimeProvider time)
+    {
+        _dataSource = dataSource;
+        _time = time;
+    }
 
     /// <summary>
     /// Connects, applies pending migrations (or, with <see cref="PostgreSqlMetadataOptions.MigrateOnStart"/>
@@ -33,7 +38,7 @@ public sealed partial class PostgreSqlMetadataStore : IMetadataBackend
         {
             if (options.MigrateOnStart) await PostgreSqlSchema.MigrateAsync(dataSource, cancellationToken);
             else await PostgreSqlSchema.EnsureCurrentAsync(dataSource, cancellationToken);
-            return new PostgreSqlMetadataStore(dataSource);
+            return new PostgreSqlMetadataStore(dataSource, options.Time);
         }
         catch
         {
@@ -170,7 +175,8 @@ public sealed partial class PostgreSqlMetadataStore : IMetadataBackend
         return items;
     }
 
-    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    /// <summary>Times are recorded from the registry's clock, not the database's, so grace periods compare like with like.</summary>
+    private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     private static DateTimeOffset Time(long unixMilliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds);
 
@@ -186,7 +192,7 @@ public sealed partial class PostgreSqlMetadataStore : IMetadataBackend
     /// and then yields to it; the following SELECT (a new snapshot at READ COMMITTED) sees the winner's
     /// row. No row lock is kept on the repository, so writers to one repository do not queue here.
     /// </summary>
-    private static async Task<(long Id, bool Created)> EnsureRepositoryAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string repository)
+    private async Task<(long Id, bool Created)> EnsureRepositoryAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string repository)
     {
         if (await RepositoryIdAsync(connection, transaction, repository) is { } id) return (id, false);
         var created = await ExecuteAsync(connection, transaction,

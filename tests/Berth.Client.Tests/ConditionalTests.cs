@@ -170,7 +170,7 @@ public sealed class ProbedConditionalTests(SilentBerthRegistryFixture registry) 
     {
         using var client = registry.NewClient();
         using var cli = new CliRunner();
-        using var files = new TempDirectory();
+        using var files = new TemporaryFolder();
         var name = TestRegistryExtensions.UniqueRepository("probe/create");
         var (config, layer, first) = TestImages.Image(new Platform("linux", "amd64"), 1);
         var (config2, layer2, second) = TestImages.Image(new Platform("linux", "amd64"), 2);

@@ -14,7 +14,7 @@ public sealed class CopyTests(BerthRegistryFixture berth, DistributionRegistryFi
     public async Task MultiPlatformImage_CopiesToDistributionAndBack_WithIdenticalDigests()
     {
         using var cli = new CliRunner();
-        using var files = new TempDirectory();
+        using var files = new TemporaryFolder();
         var index = TestImages.WriteLayout(files.Sub("layout"), "v1",
             [new Platform("linux", "amd64"), new Platform("linux", "arm64", "v8"), new Platform("windows", "amd64")], seed: 40);
         var name = TestRegistryExtensions.UniqueRepository("copy/image");

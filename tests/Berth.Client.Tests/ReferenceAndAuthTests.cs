@@ -81,7 +81,7 @@ public sealed class DockerConfigTests
     [Fact]
     public async Task StoreThenRead_UsesBase64UserColonPassword_AndKeepsOtherSections()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TemporaryFolder();
         var file = folder.File("config.json", "{\"credsStore\":\"desktop\",\"auths\":{\"other.example\":{\"auth\":\"eDp5\"}}}"u8.ToArray());
         var store = new DockerConfigCredentialStore(file);
 
@@ -104,7 +104,7 @@ public sealed class DockerConfigTests
     [Fact]
     public async Task DockerHubKeys_MatchTheHubHost()
     {
-        using var folder = new TempDirectory();
+        using var folder = new TemporaryFolder();
         var file = folder.File("config.json", "{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"dTpw\"}}}"u8.ToArray());
         Assert.Equal(new RegistryCredential("u", "p"), await new DockerConfigCredentialStore(file).GetCredentialAsync("docker.io", default));
     }

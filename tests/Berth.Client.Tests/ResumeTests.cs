@@ -13,7 +13,7 @@ public abstract class ResumeTests(ITestRegistry registry)
     [Fact]
     public async Task Download_CutMidway_ResumesWithRange_AndVerifiesTheDigest()
     {
-        var content = TestImages.RandomBytes(3_000_000, 21);
+        var content = RandomBytes(3_000_000, 21);
         var digest = Digest.Compute(DigestAlgorithm.Sha256, content);
         var name = TestRegistryExtensions.UniqueRepository("resume/download");
         using (var direct = registry.NewClient())
@@ -37,7 +37,7 @@ public abstract class ResumeTests(ITestRegistry registry)
     [Fact]
     public async Task Download_OfCorruptedLength_FailsVerification()
     {
-        var content = TestImages.RandomBytes(10_000, 22);
+        var content = RandomBytes(10_000, 22);
         var digest = Digest.Compute(DigestAlgorithm.Sha256, content);
         using var client = registry.NewClient();
         var repository = client.Repository(TestRegistryExtensions.UniqueRepository("resume/verify"));
@@ -50,7 +50,7 @@ public abstract class ResumeTests(ITestRegistry registry)
     [Fact]
     public async Task ChunkedUpload_CutMidway_ResumesFromTheRegistrysRange()
     {
-        var content = TestImages.RandomBytes(2_500_000, 23);
+        var content = RandomBytes(2_500_000, 23);
         var digest = Digest.Compute(DigestAlgorithm.Sha256, content);
         await using var proxy = new ConnectionCuttingProxy(registry.Host);
         using var client = TestRegistryExtensions.NewClient(proxy.Host, o => o with { MonolithicUploadLimit = 0, ChunkSize = 1024 * 1024 });
@@ -67,7 +67,7 @@ public abstract class ResumeTests(ITestRegistry registry)
     [Fact]
     public async Task MonolithicUpload_CutMidway_ResumesInChunks()
     {
-        var content = TestImages.RandomBytes(2_000_000, 24);
+        var content = RandomBytes(2_000_000, 24);
         var digest = Digest.Compute(DigestAlgorithm.Sha256, content);
         await using var proxy = new ConnectionCuttingProxy(registry.Host);
         using var client = TestRegistryExtensions.NewClient(proxy.Host, o => o with { ChunkSize = 512 * 1024 });
@@ -98,7 +98,7 @@ public sealed class BerthResumeTests(BerthRegistryFixture registry) : ResumeTest
     public async Task ChunkedUpload_FromASourceThatCannotSeek_ResumesFromTheChunkInMemory()
     {
         // Berth keeps the bytes of a broken PATCH, so the registry's Range falls inside the chunk we still hold.
-        var content = TestImages.RandomBytes(2_500_000, 25);
+        var content = RandomBytes(2_500_000, 25);
         var digest = Digest.Compute(DigestAlgorithm.Sha256, content);
         await using var proxy = new ConnectionCuttingProxy(registry.Host);
         using var client = TestRegistryExtensions.NewClient(proxy.Host, o => o with { MonolithicUploadLimit = 0, ChunkSize = 1024 * 1024 });

@@ -14,7 +14,7 @@ public abstract class RoundTripTests(ITestRegistry registry)
     public async Task Image_PushedFromLayout_PullsBackIntoLayout_WithIdenticalDigests()
     {
         using var cli = new CliRunner();
-        using var files = new TempDirectory();
+        using var files = new TemporaryFolder();
         var source = files.Sub("source");
         var index = TestImages.WriteLayout(source, "v1", [new Platform("linux", "amd64"), new Platform("linux", "arm64", "v8")], seed: 10);
         var reference = $"{registry.Host}/{TestRegistryExtensions.UniqueRepository("roundtrip/image")}:v1";
@@ -50,9 +50,9 @@ public abstract class RoundTripTests(ITestRegistry registry)
     public async Task Artifact_PushedFromFiles_PullsBackAsTheSameFiles()
     {
         using var cli = new CliRunner();
-        using var files = new TempDirectory();
+        using var files = new TemporaryFolder();
         var readme = files.File("in/readme.md", "# hello\n"u8.ToArray());
-        var data = files.File("in/data.bin", TestImages.RandomBytes(300_000, 3));
+        var data = files.File("in/data.bin", RandomBytes(300_000, 3));
         var reference = $"{registry.Host}/{TestRegistryExtensions.UniqueRepository("roundtrip/artifact")}:v1";
 
         var pushed = await cli.RunAsync("push", reference, readme + ":text/markdown", data, "--artifact-type", "application/x.berth.test",
@@ -76,7 +76,7 @@ public abstract class RoundTripTests(ITestRegistry registry)
     {
         using var client = registry.NewClient(o => o with { MonolithicUploadLimit = 0, ChunkSize = 256 * 1024 });
         var repository = client.Repository(TestRegistryExtensions.UniqueRepository("roundtrip/chunks"));
-        var content = TestImages.RandomBytes(1_000_000, 7);
+        var content = RandomBytes(1_000_000, 7);
         var digest = Digest.Compute(DigestAlgorithm.Sha256, content);
 
         var pushed = await repository.PushBlobAsync(new MemoryStream(content), digest, content.Length);
@@ -95,7 +95,7 @@ public abstract class RoundTripTests(ITestRegistry registry)
     public async Task Attach_ThenReferrers_ListsTheArtifact_ThroughApiOrTagSchema()
     {
         using var cli = new CliRunner();
-        using var files = new TempDirectory();
+        using var files = new TemporaryFolder();
         using var client = registry.NewClient();
         var name = TestRegistryExtensions.UniqueRepository("roundtrip/referrers");
         var subject = await TestImages.PushImageAsync(client.Repository(name), new Platform("linux", "amd64"), seed: 5);
@@ -147,8 +147,8 @@ public abstract class RoundTripTests(ITestRegistry registry)
     public async Task BlobCommands_PutGetDelete()
     {
         using var cli = new CliRunner();
-        using var files = new TempDirectory();
-        var content = TestImages.RandomBytes(70_000, 11);
+        using var files = new TemporaryFolder();
+        var content = RandomBytes(70_000, 11);
         var file = files.File("blob.bin", content);
         var repository = $"{registry.Host}/{TestRegistryExtensions.UniqueRepository("roundtrip/blob")}";
 
@@ -173,7 +173,7 @@ public abstract class RoundTripTests(ITestRegistry registry)
     public async Task ManifestPut_FromAFile_KeepsItsBytesAndDigest()
     {
         using var cli = new CliRunner();
-        using var files = new TempDirectory();
+        using var files = new TemporaryFolder();
         using var client = registry.NewClient();
         var name = TestRegistryExtensions.UniqueRepository("roundtrip/manifest");
         var (config, layer, manifest) = TestImages.Image(new Platform("linux", "arm64"), 12);

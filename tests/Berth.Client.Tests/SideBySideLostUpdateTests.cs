@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Berth.Client.Tests.Support;
+using Berth.Oci.Manifests;
 using Xunit.Abstractions;
 
 namespace Berth.Client.Tests;
@@ -18,8 +18,6 @@ public sealed class SideBySideLostUpdateTests(BerthRegistryFixture berth, Distri
     : IClassFixture<BerthRegistryFixture>, IClassFixture<DistributionRegistryFixture>
 {
     private const int Writers = 32;
-    private const string IndexType = "application/vnd.oci.image.index.v1+json";
-    private const string ManifestType = "application/vnd.oci.image.manifest.v1+json";
 
     [Fact]
     public async Task Berth_LosesNoUpdate_WhenThirtyTwoWritersRace()
@@ -45,17 +43,15 @@ public sealed class SideBySideLostUpdateTests(BerthRegistryFixture berth, Distri
         using var http = new HttpClient { BaseAddress = new Uri($"http://{host}/") };
         var repository = "race/" + Guid.NewGuid().ToString("N")[..10];
         var children = new List<JsonObject>();
-        var config = "{}"u8.ToArray();
-        var configDigest = await PushBlobAsync(http, repository, config);
+        await PushBlobAsync(http, repository, EmptyJson);
         for (var i = 0; i < Writers; i++)
         {
-            var manifest = Encoding.UTF8.GetBytes(
-                $"{{\"schemaVersion\":2,\"mediaType\":\"{ManifestType}\",\"config\":{{\"mediaType\":\"application/vnd.oci.empty.v1+json\"," +
-                $"\"digest\":\"{configDigest}\",\"size\":2}},\"layers\":[],\"annotations\":{{\"writer\":\"{i}\"}}}}");
+            var manifest = Bytes(ImageManifest(OciContent.Descriptor(MediaTypes.OciEmpty, EmptyJson), [])
+                .With(annotations: new Dictionary<string, string> { ["writer"] = $"{i}" }));
             var digest = Sha256(manifest);
-            using var put = await PutAsync(http, repository, digest, manifest, ManifestType, null);
+            using var put = await PutAsync(http, repository, digest, manifest, MediaTypes.OciManifest, null);
             Assert.Equal(HttpStatusCode.Created, put.StatusCode);
-            children.Add(new JsonObject { ["mediaType"] = ManifestType, ["digest"] = digest, ["size"] = manifest.Length });
+            children.Add(OciContent.Descriptor(MediaTypes.OciManifest, manifest));
         }
 
         var failures = 0;
@@ -68,7 +64,7 @@ public sealed class SideBySideLostUpdateTests(BerthRegistryFixture berth, Distri
                 var entries = index["manifests"]!.AsArray();
                 if (entries.Any(e => e!["digest"]!.GetValue<string>() == child["digest"]!.GetValue<string>())) return;
                 entries.Add(child.DeepClone());
-                using var put = await PutAsync(http, repository, "shared", Encoding.UTF8.GetBytes(index.ToJsonString()), IndexType,
+                using var put = await PutAsync(http, repository, "shared", Encoding.UTF8.GetBytes(index.ToJsonString()), MediaTypes.OciIndex,
                     etag is null ? ("If-None-Match", "*") : ("If-Match", etag));
                 if (put.StatusCode == HttpStatusCode.Created) return;
                 if (put.StatusCode == HttpStatusCode.PreconditionFailed) Interlocked.Increment(ref failures);
@@ -86,12 +82,12 @@ public sealed class SideBySideLostUpdateTests(BerthRegistryFixture berth, Distri
         for (var attempt = 0; ; attempt++)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, $"/v2/{repository}/manifests/shared");
-            request.Headers.Accept.ParseAdd(IndexType);
+            request.Headers.Accept.ParseAdd(MediaTypes.OciIndex);
             request.Headers.CacheControl = new CacheControlHeaderValue { NoCache = true };
             using var response = await http.SendAsync(request);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
-                return (new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = IndexType, ["manifests"] = new JsonArray() }, null);
+                return (new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = MediaTypes.OciIndex, ["manifests"] = new JsonArray() }, null);
             }
             // CNCF Distribution answers 500 now and then while a tag is rewritten concurrently.
             if ((int)response.StatusCode >= 500 && attempt < 20)
@@ -124,6 +120,4 @@ public sealed class SideBySideLostUpdateTests(BerthRegistryFixture berth, Distri
         Assert.Equal(HttpStatusCode.Created, put.StatusCode);
         return digest;
     }
-
-    private static string Sha256(byte[] content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
 }

@@ -24,9 +24,9 @@ public sealed class TokenAuthTests(TokenAuthDistributionFixture registry) : ICla
     public async Task Login_ThenPushAndPull_UseBearerTokensScopedToTheRepository()
     {
         using var cli = new CliRunner();
-        using var files = new TempDirectory();
+        using var files = new TemporaryFolder();
         var name = TestRegistryExtensions.UniqueRepository("auth/app");
-        var file = files.File("payload.bin", TestImages.RandomBytes(50_000, 9));
+        var file = files.File("payload.bin", RandomBytes(50_000, 9));
 
         var wrong = await cli.RunAsync("login", registry.Host, "-u", "alice", "-p", "guess");
         Assert.Equal(1, wrong.ExitCode);

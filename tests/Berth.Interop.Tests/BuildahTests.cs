@@ -24,7 +24,7 @@ public sealed class BuildahTests(ITestOutputHelper output)
         var served = await berth.GetManifestAsync("buildah/app", "v1");
         Assert.Equal(pushed, served.Digest);
         var manifest = JsonNode.Parse(served.Content)!;
-        foreach (var blob in MediaTypes.Children(manifest))
+        foreach (var blob in ContentGraph.Children(manifest))
         {
             Assert.Equal((blob.Digest, blob.Size), await berth.HashBlobAsync("buildah/app", blob.Digest));
         }
@@ -78,7 +78,7 @@ public sealed class BuildahTests(ITestOutputHelper output)
                 var image = await berth.GetManifestAsync("buildah/list", (string)child["digest"]!);
                 Assert.Equal(manifestType, image.MediaType);
                 var manifest = JsonNode.Parse(image.Content)!;
-                foreach (var blob in MediaTypes.Children(manifest))
+                foreach (var blob in ContentGraph.Children(manifest))
                 {
                     Assert.Equal((blob.Digest, blob.Size), await berth.HashBlobAsync("buildah/list", blob.Digest));
                 }

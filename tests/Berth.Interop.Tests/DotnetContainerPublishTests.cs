@@ -140,7 +140,7 @@ public sealed class DotnetContainerPublishTests(DotnetContainerPublishTests.Hell
         {
             gzip.CopyTo(tar);
         }
-        diffId = Hashes.Sha256(tar.ToArray());
+        diffId = ContentDigest.Sha256(tar.ToArray());
         tar.Position = 0;
         var names = new HashSet<string>();
         using var reader = new TarReader(tar);

@@ -45,7 +45,7 @@ public sealed class LargeLayerTests(ITestOutputHelper output)
         await sandbox.RunAsync(ThirdPartyClient.Skopeo, ["copy", "--src-tls-verify=false", $"docker://{second.Host}/big/ctr:v1", $"oci:{pulled.Path}:v1"],
             timeout: TimeSpan.FromMinutes(4));
         Assert.Equal(image.Manifest.Digest, pulled.Resolve("v1").Digest);
-        Assert.Equal(digest, Hashes.Sha256File(pulled.BlobPath(digest)));
+        Assert.Equal(digest, ContentDigest.Sha256File(pulled.BlobPath(digest)));
 
         // podman downloads it too, and checks the uncompressed layer against the config's diff ID.
         var storage = Storage.Create(sandbox, "podman");

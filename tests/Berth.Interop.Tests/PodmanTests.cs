@@ -25,7 +25,7 @@ public sealed class PodmanTests(ITestOutputHelper output)
         var served = await berth.GetManifestAsync("podman/app", "v1");
         Assert.Equal(pushed, served.Digest);
         var manifest = JsonNode.Parse(served.Content)!;
-        foreach (var blob in MediaTypes.Children(manifest))
+        foreach (var blob in ContentGraph.Children(manifest))
         {
             Assert.Equal((blob.Digest, blob.Size), await berth.HashBlobAsync("podman/app", blob.Digest));
         }

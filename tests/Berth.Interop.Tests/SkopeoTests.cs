@@ -186,7 +186,7 @@ public sealed class SkopeoTests(ITestOutputHelper output)
         await Skopeo(sandbox, "copy", "--src-tls-verify=false", $"docker://{berth.Host}/skopeo/zstd:v1", $"oci:{copy.Path}:v1");
         Assert.Equal(served.Digest, copy.Resolve("v1").Digest);
         Assert.Equal(served.Content, copy.ReadBlob(served.Digest));
-        Assert.Equal((string)layer["digest"]!, Hashes.Sha256File(copy.BlobPath((string)layer["digest"]!)));
+        Assert.Equal((string)layer["digest"]!, ContentDigest.Sha256File(copy.BlobPath((string)layer["digest"]!)));
     }
 
     [Fact]
@@ -198,7 +198,7 @@ public sealed class SkopeoTests(ITestOutputHelper output)
         var local = Images.BusyboxLayer(source, "on top of a foreign layer");
         // A layer that lives elsewhere (as Windows base layers did): only its descriptor, with URLs, is in the manifest.
         var foreign = new Layer(new Descriptor("application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
-            Hashes.Sha256(System.Text.Encoding.UTF8.GetBytes("not here")), 123456), Hashes.Sha256(System.Text.Encoding.UTF8.GetBytes("not here either")));
+            ContentDigest.Sha256(System.Text.Encoding.UTF8.GetBytes("not here")), 123456), ContentDigest.Sha256(System.Text.Encoding.UTF8.GetBytes("not here either")));
         var image = Images.BuildImage(source, "amd64", [foreign, local]);
         var manifest = source.ReadJsonBlob(image.Manifest.Digest);
         manifest["layers"]![0]!["urls"] = new JsonArray("https://example.invalid/base-layer.tar.gz");
@@ -229,7 +229,7 @@ public sealed class SkopeoTests(ITestOutputHelper output)
         foreach (var blob in expected.Closure(root))
         {
             Assert.True(File.Exists(actual.BlobPath(blob.Digest)), $"{blob.Digest} ({blob.MediaType}) is missing from {actual.Path}");
-            Assert.Equal(blob.Digest, Hashes.Sha256File(actual.BlobPath(blob.Digest)));
+            Assert.Equal(blob.Digest, ContentDigest.Sha256File(actual.BlobPath(blob.Digest)));
             Assert.Equal(blob.Size, new FileInfo(actual.BlobPath(blob.Digest)).Length);
         }
     }

@@ -8,8 +8,8 @@ public sealed class GarbageCollectorTests
     [Fact]
     public async Task TaggedImage_SurvivesCollection()
     {
-        using var temporary = TemporaryRegistry.Open();
-        var layer = TemporaryRegistry.RandomBytes(1000);
+        using var temporary = await TemporaryRegistry.OpenAsync();
+        var layer = RandomBytes(1000);
         await temporary.PushImageAsync("app", "v1", layer);
 
         var report = await temporary.Registry.GarbageCollector.CollectAsync(dryRun: false);
@@ -22,8 +22,8 @@ public sealed class GarbageCollectorTests
     [Fact]
     public async Task BlobOfDeletedManifest_IsCollected_AndDryRunPredictsIt()
     {
-        using var temporary = TemporaryRegistry.Open();
-        var layer = TemporaryRegistry.RandomBytes(4096);
+        using var temporary = await TemporaryRegistry.OpenAsync();
+        var layer = RandomBytes(4096);
         var manifest = await temporary.PushImageAsync("app", "v1", layer);
         Assert.True((await temporary.Registry.Manifests.DeleteAsync("app", manifest.ToString(), RequestPreconditions.None, null)).IsSuccess);
 
@@ -40,8 +40,8 @@ public sealed class GarbageCollectorTests
     [Fact]
     public async Task SecondCollector_SkipsWhileAnotherRuns()
     {
-        using var temporary = TemporaryRegistry.Open();
-        var manifest = await temporary.PushImageAsync("app", "v1", TemporaryRegistry.RandomBytes(512));
+        using var temporary = await TemporaryRegistry.OpenAsync();
+        var manifest = await temporary.PushImageAsync("app", "v1", RandomBytes(512));
         await temporary.Registry.Manifests.DeleteAsync("app", manifest.ToString(), RequestPreconditions.None, null);
         // Another process on the same metadata (a replica) holding the collector lock.
         using var other = new Storage.Metadata.SqliteMetadataStore(Path.Combine(temporary.Directory, "metadata.db"));
@@ -64,8 +64,8 @@ public sealed class GarbageCollectorTests
     [Fact]
     public async Task SharedLayer_StaysWhileAnotherRepositoryUsesIt()
     {
-        using var temporary = TemporaryRegistry.Open();
-        var shared = TemporaryRegistry.RandomBytes(2048);
+        using var temporary = await TemporaryRegistry.OpenAsync();
+        var shared = RandomBytes(2048);
         var first = await temporary.PushImageAsync("one", "v1", shared);
         await temporary.PushImageAsync("two", "v1", shared);
         await temporary.Registry.Manifests.DeleteAsync("one", first.ToString(), RequestPreconditions.None, null);
@@ -80,8 +80,8 @@ public sealed class GarbageCollectorTests
     [Fact]
     public async Task GracePeriod_ProtectsBlobsUploadedBeforeTheirManifest()
     {
-        using var temporary = TemporaryRegistry.Open(gracePeriod: TimeSpan.FromHours(1));
-        var blob = await temporary.PushBlobAsync("app", TemporaryRegistry.RandomBytes(100));
+        using var temporary = await TemporaryRegistry.OpenAsync(options => options with { GarbageCollectionGracePeriod = TimeSpan.FromHours(1) });
+        var blob = await temporary.PushBlobAsync("app", RandomBytes(100));
 
         var report = await temporary.Registry.GarbageCollector.CollectAsync(dryRun: false);
 
@@ -92,11 +92,14 @@ public sealed class GarbageCollectorTests
     [Fact]
     public async Task UntaggedManifests_AreRemovedOnlyWherePolicyAsks()
     {
-        using var temporary = TemporaryRegistry.Open(policies: new RepositoryPolicy { Repositories = "scratch/**", PruneUntaggedManifests = true });
-        var kept = await temporary.PushImageAsync("keep/app", "v1", TemporaryRegistry.RandomBytes(10));
-        var pruned = await temporary.PushImageAsync("scratch/app", "v1", TemporaryRegistry.RandomBytes(10));
-        await temporary.PushImageAsync("keep/app", "v1", TemporaryRegistry.RandomBytes(11)); // moves v1 away from `kept`
-        await temporary.PushImageAsync("scratch/app", "v1", TemporaryRegistry.RandomBytes(11));
+        using var temporary = await TemporaryRegistry.OpenAsync(options => options with
+        {
+            Policies = [new RepositoryPolicy { Repositories = "scratch/**", PruneUntaggedManifests = true }],
+        });
+        var kept = await temporary.PushImageAsync("keep/app", "v1", RandomBytes(10));
+        var pruned = await temporary.PushImageAsync("scratch/app", "v1", RandomBytes(10));
+        await temporary.PushImageAsync("keep/app", "v1", RandomBytes(11)); // moves v1 away from `kept`
+        await temporary.PushImageAsync("scratch/app", "v1", RandomBytes(11));
 
         var report = await temporary.Registry.GarbageCollector.CollectAsync(dryRun: false);
 

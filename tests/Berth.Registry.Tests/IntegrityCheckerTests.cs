@@ -7,8 +7,8 @@ public sealed class IntegrityCheckerTests
     [Fact]
     public async Task HealthyStore_ReportsNoProblems()
     {
-        using var temporary = TemporaryRegistry.Open();
-        await temporary.PushImageAsync("app", "v1", TemporaryRegistry.RandomBytes(100));
+        using var temporary = await TemporaryRegistry.OpenAsync();
+        await temporary.PushImageAsync("app", "v1", RandomBytes(100));
 
         var report = await temporary.Registry.IntegrityChecker.CheckAsync(quarantine: false, CancellationToken.None);
 
@@ -19,8 +19,8 @@ public sealed class IntegrityCheckerTests
     [Fact]
     public async Task CorruptedBlob_IsReported_AndQuarantinedWithoutDeletion()
     {
-        using var temporary = TemporaryRegistry.Open();
-        var layer = TemporaryRegistry.RandomBytes(100);
+        using var temporary = await TemporaryRegistry.OpenAsync();
+        var layer = RandomBytes(100);
         await temporary.PushImageAsync("app", "v1", layer);
         var layerDigest = Oci.Digests.Digest.Compute(Oci.Digests.DigestAlgorithm.Sha256, layer);
         var path = Path.Combine(temporary.Directory, "blobs", "sha256", layerDigest.Encoded[..2], layerDigest.Encoded);

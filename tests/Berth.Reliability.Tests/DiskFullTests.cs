@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using Berth.Registry;
 using Berth.Reliability.Tests.Support;
-using Berth.Server.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Reliability.Tests;
@@ -23,15 +22,9 @@ public sealed class DiskFullTests
         try
         {
             var data = Path.Combine(mountPoint, "data");
-            await using (var server = RegistryServer.Create(new ServerOptions
+            await using (var server = await InProcessBerth.StartAsync(dataDirectory: data, server: options => options with { LogLevel = LogLevel.Critical }))
             {
-                Listen = "127.0.0.1:0",
-                LogLevel = LogLevel.Critical,
-                Registry = new RegistryOptions { DataDirectory = data },
-            }))
-            {
-                await server.StartAsync();
-                using var http = new HttpClient { BaseAddress = server.Address };
+                var http = server.Client;
                 var random = new Random(7);
                 var shared = new byte[10_000];
                 random.NextBytes(shared);
@@ -45,7 +38,7 @@ public sealed class DiskFullTests
                 {
                     var big = new byte[1 << 20];
                     random.NextBytes(big);
-                    var response = await http.PostAsync($"/v2/full/filler/blobs/uploads/?digest={ImageWriter.Sha256(big)}", new ByteArrayContent(big));
+                    var response = await http.PostAsync($"/v2/full/filler/blobs/uploads/?digest={Sha256(big)}", new ByteArrayContent(big));
                     if (response.StatusCode != HttpStatusCode.Created) refusal = response;
                     else response.Dispose();
                 }

@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Text;
 using Berth.Registry;
 using Berth.Reliability.Tests.Support;
-using Berth.Server.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Reliability.Tests;
@@ -46,14 +45,8 @@ public sealed class HostileInputTests
         Directory.CreateDirectory(parent);
         try
         {
-            await using var server = RegistryServer.Create(new ServerOptions
-            {
-                Listen = "127.0.0.1:0",
-                LogLevel = LogLevel.Critical,
-                Registry = new RegistryOptions { DataDirectory = data },
-            });
-            await server.StartAsync();
-            using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = server.Address };
+            await using var server = await InProcessBerth.StartAsync(dataDirectory: data, server: options => options with { LogLevel = LogLevel.Critical });
+            var http = server.Client;
 
             // Content the fuzzer never addresses: it must be byte-identical afterwards.
             var random = new Random(42);

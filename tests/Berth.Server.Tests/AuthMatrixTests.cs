@@ -42,13 +42,13 @@ public sealed class AuthMatrixTests
         // The history names who moved the tag, so by default it needs push (auth.tagHistoryNeeds).
         new("tag history", HttpMethod.Get, _ => $"/v2/{Repo}/_berth/history/v1", Need.Push, HttpStatusCode.OK),
         new("upload start", HttpMethod.Post, _ => $"/v2/{Repo}/blobs/uploads/", Need.Push, HttpStatusCode.Accepted),
-        new("monolithic upload", HttpMethod.Post, _ => $"/v2/{Repo}/blobs/uploads/?digest={RegistryContent.Sha256("mono"u8.ToArray())}",
+        new("monolithic upload", HttpMethod.Post, _ => $"/v2/{Repo}/blobs/uploads/?digest={Sha256("mono"u8.ToArray())}",
             Need.Push, HttpStatusCode.Created, _ => new ByteArrayContent("mono"u8.ToArray())),
         new("mount", HttpMethod.Post, s => $"/v2/{Repo}/blobs/uploads/?mount={s.Layer}&from=team/base", Need.Push, HttpStatusCode.Created),
         new("upload status", HttpMethod.Get, s => $"/v2/{Repo}/blobs/uploads/{s.UploadA}", Need.Push, HttpStatusCode.NoContent),
         new("upload chunk", HttpMethod.Patch, s => $"/v2/{Repo}/blobs/uploads/{s.UploadA}", Need.Push, HttpStatusCode.Accepted,
             _ => new ByteArrayContent(Chunk)),
-        new("upload complete", HttpMethod.Put, s => $"/v2/{Repo}/blobs/uploads/{s.UploadA}?digest={RegistryContent.Sha256(Chunk)}",
+        new("upload complete", HttpMethod.Put, s => $"/v2/{Repo}/blobs/uploads/{s.UploadA}?digest={Sha256(Chunk)}",
             Need.Push, HttpStatusCode.Created),
         new("upload cancel", HttpMethod.Delete, s => $"/v2/{Repo}/blobs/uploads/{s.UploadB}", Need.Push, HttpStatusCode.NoContent),
         new("manifest PUT", HttpMethod.Put, _ => $"/v2/{Repo}/manifests/v2", Need.Push, HttpStatusCode.Created, s => ManifestContent(s.ManifestV2)),
@@ -120,7 +120,7 @@ public sealed class AuthMatrixTests
         };
     }
 
-    private static string ExpectedChallenge(TestRegistry registry, Endpoint endpoint, Identity identity)
+    private static string ExpectedChallenge(InProcessBerth registry, Endpoint endpoint, Identity identity)
     {
         var scope = endpoint.Need switch
         {
@@ -134,7 +134,7 @@ public sealed class AuthMatrixTests
         return $"Bearer realm=\"{registry.Address.GetLeftPart(UriPartial.Authority)}/auth/token\",service=\"{AuthScenario.Service}\"{scope}{error}";
     }
 
-    private static AuthenticationHeaderValue? Credentials(TestRegistry registry, Identity identity) => identity switch
+    private static AuthenticationHeaderValue? Credentials(InProcessBerth registry, Identity identity) => identity switch
     {
         Identity.Anonymous => null,
         Identity.WrongPassword => AuthScenario.Basic(AuthScenario.Alice.User, "wrong-password"),
@@ -153,20 +153,20 @@ public sealed class AuthMatrixTests
     };
 
     /// <summary>An image tagged v1 with a referrer, a base repository to mount from, spare blobs and two open upload sessions.</summary>
-    private static async Task<Seed> SeedAsync(TestRegistry registry)
+    private static async Task<Seed> SeedAsync(InProcessBerth registry)
     {
         using var alice = registry.ClientAs(AuthScenario.Basic(AuthScenario.Alice));
         using var oscar = registry.ClientAs(AuthScenario.Basic(AuthScenario.Oscar));
-        var layer = RegistryContent.RandomBytes(100, seed: 7);
+        var layer = RandomBytes(100, seed: 7);
         var layerDigest = await alice.PushBlobAsync("team/base", layer);
         await alice.PushBlobAsync(Repo, layer);
         var v1 = await alice.PushImageAsync(Repo, "v1", seed: 1);
         var referrer = await alice.PushImageContentAsync(Repo, seed: 2, subject: v1, artifactType: "application/vnd.example.sig");
-        using (var put = await alice.PutManifestAsync(Repo, RegistryContent.Sha256(referrer), referrer)) Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        using (var put = await alice.PutManifestAsync(Repo, Sha256(referrer), referrer)) Assert.Equal(HttpStatusCode.Created, put.StatusCode);
         await oscar.PushImageAsync("other/app", "v1", seed: 3);
-        var extra = await alice.PushBlobAsync(Repo, RegistryContent.RandomBytes(50, seed: 9));
+        var extra = await alice.PushBlobAsync(Repo, RandomBytes(50, seed: 9));
         var v2 = await alice.PushImageContentAsync(Repo, seed: 4);
-        return new Seed(layerDigest, v1, extra, await StartUploadAsync(alice), await StartUploadAsync(alice), v2, RegistryContent.Sha256(v2));
+        return new Seed(layerDigest, v1, extra, await StartUploadAsync(alice), await StartUploadAsync(alice), v2, Sha256(v2));
     }
 
     private static async Task<string> StartUploadAsync(HttpClient client)
@@ -179,7 +179,7 @@ public sealed class AuthMatrixTests
     private static ByteArrayContent ManifestContent(byte[] manifest)
     {
         var content = new ByteArrayContent(manifest);
-        content.Headers.ContentType = new MediaTypeHeaderValue(RegistryContent.ImageManifestType);
+        content.Headers.ContentType = new MediaTypeHeaderValue(MediaTypes.OciManifest);
         return content;
     }
 }

@@ -77,7 +77,7 @@ public sealed class AuthPolicyTests
             Access = [.. options.Access, new AccessRule { Repositories = "team/**", Users = ["oscar"], Actions = ["push"] }],
         });
         using var oscar = registry.ClientAs(AuthScenario.Basic(AuthScenario.Oscar));
-        var blob = RegistryContent.RandomBytes(64, seed: 11);
+        var blob = RandomBytes(64, seed: 11);
         var digest = await oscar.PushBlobAsync("other/secret", blob);
 
         // alice may push team/app but may not pull other/secret: the mount must not happen, nor say why.
@@ -103,7 +103,7 @@ public sealed class AuthPolicyTests
     {
         await using var registry = await AuthScenario.StartAsync();
         using var alice = registry.ClientAs(AuthScenario.Basic(AuthScenario.Alice));
-        var digest = await alice.PushBlobAsync("team/base", RegistryContent.RandomBytes(64, seed: 12));
+        var digest = await alice.PushBlobAsync("team/base", RandomBytes(64, seed: 12));
         using var pushOnly = registry.ClientAs(AuthScenario.Bearer(registry.Token("oscar", null,
             AccessScope.Repository("other/app", "pull", "push"))));
         using var fallback = await pushOnly.PostAsync($"/v2/other/app/blobs/uploads/?mount={digest}&from=team/base", null);
@@ -152,11 +152,11 @@ public sealed class AuthPolicyTests
         try
         {
             string token;
-            await using (var first = await TestRegistry.StartAsync(dataDirectory: data, server: o => o with { Auth = AuthScenario.Options }))
+            await using (var first = await InProcessBerth.StartAsync(dataDirectory: data, server: o => o with { Auth = AuthScenario.Options }))
             {
                 token = first.Token("rita", null, AccessScope.Repository("team/app", "pull"));
             }
-            await using var second = await TestRegistry.StartAsync(dataDirectory: data, server: o => o with { Auth = AuthScenario.Options });
+            await using var second = await InProcessBerth.StartAsync(dataDirectory: data, server: o => o with { Auth = AuthScenario.Options });
             using var client = second.ClientAs(AuthScenario.Bearer(token));
             using var response = await client.GetAsync("/v2/team/app/tags/list");
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);

@@ -14,7 +14,7 @@ public sealed class AuthSkopeoTests
     public async Task Skopeo_CopiesAnImageInWithCredentials_AndIsRefusedWithout()
     {
         using var certificate = SelfSignedCertificate.Create();
-        await using var registry = await TestRegistry.StartAsync(server: options => options with
+        await using var registry = await InProcessBerth.StartAsync(server: options => options with
         {
             Tls = new TlsOptions { Certificate = certificate.CertificateFile, Key = certificate.KeyFile },
             Auth = AuthScenario.Options,
@@ -51,6 +51,6 @@ public sealed class AuthSkopeoTests
         // And rita can read it back with skopeo too.
         (code, output) = await Skopeo.RunAsync("inspect", "--raw", "--cert-dir", trust, "--creds", "rita:rita-secret", $"{target}/team/app:v1");
         Assert.True(code == 0, output);
-        Assert.Equal(digest, RegistryContent.Sha256(System.Text.Encoding.UTF8.GetBytes(output)));
+        Assert.Equal(digest, Sha256(System.Text.Encoding.UTF8.GetBytes(output)));
     }
 }

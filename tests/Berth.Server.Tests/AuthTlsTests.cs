@@ -12,7 +12,7 @@ public sealed class AuthTlsTests
     public async Task Https_Http2_TokenLoginAndPush()
     {
         using var certificate = SelfSignedCertificate.Create();
-        await using var registry = await TestRegistry.StartAsync(server: options => options with
+        await using var registry = await InProcessBerth.StartAsync(server: options => options with
         {
             Tls = new TlsOptions { Certificate = certificate.CertificateFile, Key = certificate.KeyFile },
             Auth = AuthScenario.Options,
@@ -42,7 +42,7 @@ public sealed class AuthTlsTests
     public async Task Https_StillServesHttp11()
     {
         using var certificate = SelfSignedCertificate.Create();
-        await using var registry = await TestRegistry.StartAsync(server: options => options with
+        await using var registry = await InProcessBerth.StartAsync(server: options => options with
         {
             Tls = new TlsOptions { Certificate = certificate.CertificateFile, Key = certificate.KeyFile },
         });

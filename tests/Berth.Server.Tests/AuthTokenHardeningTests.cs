@@ -154,8 +154,8 @@ public sealed class AuthTokenHardeningTests
         }
     }
 
-    private static Task<TestRegistry> StartAsync(string data) =>
-        TestRegistry.StartAsync(dataDirectory: data, server: options => options with { Auth = AuthScenario.Options });
+    private static Task<InProcessBerth> StartAsync(string data) =>
+        InProcessBerth.StartAsync(dataDirectory: data, server: options => options with { Auth = AuthScenario.Options });
 
     private static async Task<(string Access, string Refresh)> TokensAsync(HttpClient client)
     {

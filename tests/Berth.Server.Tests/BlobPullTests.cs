@@ -6,7 +6,7 @@ using static Berth.Server.Tests.Support.RepositoryNames;
 namespace Berth.Server.Tests;
 
 /// <summary>distribution-spec "Pulling blobs" (end-2): GET and HEAD by digest.</summary>
-public sealed class BlobPullTests(SharedRegistryFixture shared) : IClassFixture<SharedRegistryFixture>
+public sealed class BlobPullTests(InProcessBerthFixture shared) : IClassFixture<InProcessBerthFixture>
 {
     private readonly HttpClient _client = shared.Client;
 

@@ -9,7 +9,7 @@ namespace Berth.Server.Tests;
 /// Range requests on blob GET (distribution-spec "Pulling blobs": SHOULD support RFC 9110 §14). The
 /// new conformance suite requires 206 for these, and 416 for unsatisfiable or inverted ranges.
 /// </summary>
-public sealed class BlobRangeTests(SharedRegistryFixture shared) : IClassFixture<SharedRegistryFixture>, IAsyncLifetime
+public sealed class BlobRangeTests(InProcessBerthFixture shared) : IClassFixture<InProcessBerthFixture>, IAsyncLifetime
 {
     private const int Size = 2048;
     private static readonly byte[] Content = RandomBytes(Size, seed: 2048);

@@ -9,7 +9,7 @@ namespace Berth.Server.Tests;
 /// distribution-spec "Pushing blobs": end-4a/4b/4c (POST), end-5 (PATCH), end-6 (closing PUT),
 /// end-13 (upload status), end-14 (cancel), with the request shapes of the conformance suites.
 /// </summary>
-public sealed class BlobUploadTests(SharedRegistryFixture shared) : IClassFixture<SharedRegistryFixture>
+public sealed class BlobUploadTests(InProcessBerthFixture shared) : IClassFixture<InProcessBerthFixture>
 {
     private readonly HttpClient _client = shared.Client;
 
@@ -391,7 +391,7 @@ public sealed class BlobUploadTests(SharedRegistryFixture shared) : IClassFixtur
         }
         // The session's bytes are gone from the upload area.
         var id = location[(location.LastIndexOf('/') + 1)..];
-        Assert.False(File.Exists(Path.Combine(shared.Registry.DataDirectory, "uploads", id)));
+        Assert.False(File.Exists(Path.Combine(shared.Berth.DataDirectory, "uploads", id)));
     }
 
     [Theory]
@@ -650,7 +650,7 @@ public sealed class BlobUploadTests(SharedRegistryFixture shared) : IClassFixtur
     private void AssertNotOnDisk(string digest)
     {
         var (algorithm, hex) = (digest[..digest.IndexOf(':')], digest[(digest.IndexOf(':') + 1)..]);
-        Assert.False(File.Exists(Path.Combine(shared.Registry.DataDirectory, "blobs", algorithm, hex[..2], hex)),
+        Assert.False(File.Exists(Path.Combine(shared.Berth.DataDirectory, "blobs", algorithm, hex[..2], hex)),
             $"blob {digest} was stored although the upload was rejected");
     }
 }

@@ -13,13 +13,13 @@ public sealed class CatalogTests : IAsyncLifetime
     private static readonly string[] Repositories = ["zeta", "alpha/one", "alpha", "alpha/two/deep", "beta-1", "alpha.x", "manifests/blobs"];
     private static readonly string[] Sorted = [.. Repositories.Order(StringComparer.Ordinal)];
 
-    private TestRegistry _registry = null!;
+    private InProcessBerth _registry = null!;
 
     private HttpClient Client => _registry.Client;
 
     public async Task InitializeAsync()
     {
-        _registry = await TestRegistry.StartAsync();
+        _registry = await InProcessBerth.StartAsync();
         for (var i = 0; i < Repositories.Length; i++) await Client.PushImageAsync(Repositories[i], "v1", seed: 140 + i);
     }
 
@@ -76,7 +76,7 @@ public sealed class CatalogTests : IAsyncLifetime
     [Fact]
     public async Task EmptyRegistry_ReturnsEmptyList()
     {
-        await using var empty = await TestRegistry.StartAsync();
+        await using var empty = await InProcessBerth.StartAsync();
         using var response = await empty.Client.GetAsync("/v2/_catalog");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("{\"repositories\":[]}", await response.Content.ReadAsStringAsync());

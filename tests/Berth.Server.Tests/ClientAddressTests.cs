@@ -81,7 +81,7 @@ public sealed class ClientAddressTests
     public async Task BehindATrustedProxy_RateLimitsAndLogsFollowTheForwardedClient()
     {
         var log = new CapturedLog();
-        await using var registry = await TestRegistry.StartAsync(server: options => options with
+        await using var registry = await InProcessBerth.StartAsync(server: options => options with
         {
             TrustedProxies = ["127.0.0.1"],
             RateLimits = new RateLimitOptions { PerClient = new RateLimit { RequestsPerSecond = 1, Burst = 1 } },
@@ -108,7 +108,7 @@ public sealed class ClientAddressTests
     [Fact]
     public async Task WithoutTrustedProxies_ForwardedForCannotEscapeTheRateLimit()
     {
-        await using var registry = await TestRegistry.StartAsync(server: options => options with
+        await using var registry = await InProcessBerth.StartAsync(server: options => options with
         {
             RateLimits = new RateLimitOptions { PerClient = new RateLimit { RequestsPerSecond = 1, Burst = 1 } },
         });
@@ -116,7 +116,7 @@ public sealed class ClientAddressTests
         Assert.Equal(HttpStatusCode.TooManyRequests, await StatusFromAsync(registry, "203.0.113.6"));
     }
 
-    private static async Task<HttpStatusCode> StatusFromAsync(TestRegistry registry, string forwardedFor)
+    private static async Task<HttpStatusCode> StatusFromAsync(InProcessBerth registry, string forwardedFor)
     {
         using var response = await registry.Client.SendAsync(HttpMethod.Get, "/v2/", [(ForwardedClientMiddleware.ForwardedForHeader, forwardedFor)]);
         return response.StatusCode;

@@ -18,7 +18,7 @@ public sealed class ControlCharacterTests
     [MemberData(nameof(Escapes))]
     public async Task InRepositoryNames_NameInvalid(string escape)
     {
-        await using var registry = await TestRegistry.StartAsync();
+        await using var registry = await InProcessBerth.StartAsync();
         var client = registry.Client;
         foreach (var (method, path) in new[]
                  {
@@ -38,7 +38,7 @@ public sealed class ControlCharacterTests
     [MemberData(nameof(Escapes))]
     public async Task InTags_ManifestInvalid_AndNothingIsTagged(string escape)
     {
-        await using var registry = await TestRegistry.StartAsync();
+        await using var registry = await InProcessBerth.StartAsync();
         var client = registry.Client;
         var manifest = await client.PushImageContentAsync("team/app", seed: 1);
         using (var put = await client.PutManifestAsync("team/app", $"v1{escape}", manifest))
@@ -64,7 +64,7 @@ public sealed class ControlCharacterTests
     [MemberData(nameof(Escapes))]
     public async Task InDigests_DigestInvalid(string escape)
     {
-        await using var registry = await TestRegistry.StartAsync();
+        await using var registry = await InProcessBerth.StartAsync();
         var client = registry.Client;
         var blob = RandomBytes(100, seed: 2);
         var digest = await client.PushBlobAsync("team/app", blob);
@@ -98,7 +98,7 @@ public sealed class ControlCharacterTests
     [MemberData(nameof(Escapes))]
     public async Task InMountParameters_NothingIsMounted(string escape)
     {
-        await using var registry = await TestRegistry.StartAsync();
+        await using var registry = await InProcessBerth.StartAsync();
         var client = registry.Client;
         var digest = await client.PushBlobAsync("team/src", RandomBytes(100, seed: 3));
         foreach (var (query, code) in new[]
@@ -118,7 +118,7 @@ public sealed class ControlCharacterTests
     [Fact]
     public async Task InUploadIds_BlobUploadInvalid()
     {
-        await using var registry = await TestRegistry.StartAsync();
+        await using var registry = await InProcessBerth.StartAsync();
         var location = await registry.Client.StartUploadAsync("team/app");
         using var response = await registry.Client.GetAsync(location + "%0A");
         await response.AssertErrorAsync(HttpStatusCode.BadRequest, "BLOB_UPLOAD_INVALID");

@@ -9,7 +9,7 @@ namespace Berth.Server.Tests;
 /// distribution-spec "Mounting a blob from another repository" (end-11), and the rule of issue 2 that
 /// blobs are stored once but visible only in repositories where they were pushed or mounted.
 /// </summary>
-public sealed class CrossMountTests(SharedRegistryFixture shared) : IClassFixture<SharedRegistryFixture>
+public sealed class CrossMountTests(InProcessBerthFixture shared) : IClassFixture<InProcessBerthFixture>
 {
     private readonly HttpClient _client = shared.Client;
 
@@ -145,7 +145,7 @@ public sealed class CrossMountTests(SharedRegistryFixture shared) : IClassFixtur
         await _client.AssertBlobAsync(first, digest, content);
         await _client.AssertBlobAsync(second, digest, content);
         var hex = digest["sha256:".Length..];
-        var folder = Path.Combine(shared.Registry.DataDirectory, "blobs", "sha256", hex[..2]);
+        var folder = Path.Combine(shared.Berth.DataDirectory, "blobs", "sha256", hex[..2]);
         Assert.Equal([hex], Directory.GetFiles(folder, hex + "*").Select(Path.GetFileName));
     }
 

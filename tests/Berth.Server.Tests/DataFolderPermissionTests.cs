@@ -21,10 +21,10 @@ public sealed class DataFolderPermissionTests
         await using var registry = await AuthScenario.StartAsync();
         using var alice = registry.ClientAs(AuthScenario.Basic(AuthScenario.Alice));
         await alice.PushImageAsync("team/app", "v1", seed: 1);
-        var digest = await alice.PushBlobAsync("team/app", RegistryContent.RandomBytes(5000, seed: 3));
+        var digest = await alice.PushBlobAsync("team/app", OciContent.RandomBytes(5000, seed: 3));
         // An upload in progress leaves its file in uploads/.
         var location = await alice.StartUploadAsync("team/app");
-        using (var patch = await alice.PatchChunkAsync(location, RegistryContent.RandomBytes(1000, seed: 2), "0-999"))
+        using (var patch = await alice.PatchChunkAsync(location, OciContent.RandomBytes(1000, seed: 2), "0-999"))
         {
             Assert.Equal(System.Net.HttpStatusCode.Accepted, patch.StatusCode);
         }
@@ -62,7 +62,7 @@ public sealed class DataFolderPermissionTests
         File.SetUnixFileMode(data, (UnixFileMode)0b111_101_101);
         try
         {
-            await using var registry = await TestRegistry.StartAsync(dataDirectory: data);
+            await using var registry = await InProcessBerth.StartAsync(dataDirectory: data);
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(data));
         }
         finally

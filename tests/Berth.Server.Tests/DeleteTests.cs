@@ -11,7 +11,7 @@ namespace Berth.Server.Tests;
 /// distribution-spec "Deleting tags" / "Deleting Manifests" (end-9) and "Deleting Blobs" (end-10).
 /// The conformance suites check each delete with a HEAD straight after: deletes are immediate.
 /// </summary>
-public sealed class DeleteTests(SharedRegistryFixture shared) : IClassFixture<SharedRegistryFixture>
+public sealed class DeleteTests(InProcessBerthFixture shared) : IClassFixture<InProcessBerthFixture>
 {
     private readonly HttpClient _client = shared.Client;
 
@@ -33,8 +33,8 @@ public sealed class DeleteTests(SharedRegistryFixture shared) : IClassFixture<Sh
             Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
         }
         // Untag only: the manifest and its other tags stay.
-        await _client.AssertManifestAsync(name, digest, Bytes(image), ImageManifestType);
-        await _client.AssertManifestAsync(name, "keep", Bytes(image), ImageManifestType);
+        await _client.AssertManifestAsync(name, digest, Bytes(image), MediaTypes.OciManifest);
+        await _client.AssertManifestAsync(name, "keep", Bytes(image), MediaTypes.OciManifest);
         Assert.Equal(["keep"], await _client.TagsAsync(name));
     }
 
@@ -86,9 +86,9 @@ public sealed class DeleteTests(SharedRegistryFixture shared) : IClassFixture<Sh
         var image = await _client.PushImageBlobsAsync(name, seed: 114);
         var config = (JsonObject)image["config"]!;
         var layer = (JsonObject)image["layers"]![0]!;
-        var emptyLayer = Image(config, [], mediaType: null);
+        var emptyLayer = ImageManifest(config, [], mediaType: null);
         var first = DigestOf(await _client.PushManifestAsync(name, image, tag: "test0"));
-        var second = DigestOf(await _client.PushManifestAsync(name, Bytes(emptyLayer), ImageManifestType, tag: "emptylayer"));
+        var second = DigestOf(await _client.PushManifestAsync(name, Bytes(emptyLayer), MediaTypes.OciManifest, tag: "emptylayer"));
 
         using (var delete = await _client.DeleteAsync($"/v2/{name}/manifests/{first}")) Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);
         using (var head = await _client.HeadAsync($"/v2/{name}/blobs/{DigestOf(config)}")) Assert.Equal(HttpStatusCode.OK, head.StatusCode);

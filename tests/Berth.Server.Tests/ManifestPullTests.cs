@@ -8,7 +8,7 @@ using static Berth.Server.Tests.Support.RepositoryNames;
 namespace Berth.Server.Tests;
 
 /// <summary>distribution-spec "Pulling manifests" (end-3): GET and HEAD by tag and by digest.</summary>
-public sealed class ManifestPullTests(SharedRegistryFixture shared) : IClassFixture<SharedRegistryFixture>
+public sealed class ManifestPullTests(InProcessBerthFixture shared) : IClassFixture<InProcessBerthFixture>
 {
     private readonly HttpClient _client = shared.Client;
 
@@ -20,17 +20,17 @@ public sealed class ManifestPullTests(SharedRegistryFixture shared) : IClassFixt
         var name = Repo() + (byTag ? "/tag" : "/digest");
         var body = Bytes(await _client.PushImageBlobsAsync(name, seed: 90));
         var digest = Sha256(body);
-        await _client.PushManifestAsync(name, body, ImageManifestType, tag: "v1");
+        await _client.PushManifestAsync(name, body, MediaTypes.OciManifest, tag: "v1");
 
         // The new suite's Accept headers: index and image manifest.
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/v2/{name}/manifests/{(byTag ? "v1" : digest)}");
-        request.Headers.Accept.ParseAdd(IndexType);
-        request.Headers.Accept.ParseAdd(ImageManifestType);
+        request.Headers.Accept.ParseAdd(MediaTypes.OciIndex);
+        request.Headers.Accept.ParseAdd(MediaTypes.OciManifest);
         using var response = await _client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         // Exactly the pushed Content-Type, without parameters such as "; charset=utf-8".
-        Assert.Equal(ImageManifestType, response.Content.Headers.GetValues("Content-Type").Single());
+        Assert.Equal(MediaTypes.OciManifest, response.Content.Headers.GetValues("Content-Type").Single());
         Assert.Equal(body.Length, response.Content.Headers.ContentLength);
         Assert.Equal(digest, response.Header("Docker-Content-Digest"));
         Assert.Equal(body, await response.Content.ReadAsByteArrayAsync());
@@ -49,7 +49,7 @@ public sealed class ManifestPullTests(SharedRegistryFixture shared) : IClassFixt
         using var response = await _client.HeadAsync($"/v2/{name}/manifests/{(byTag ? "index" : DigestOf(descriptor))}");
         // end-3 HEAD: 200 with Docker-Content-Digest, the real Content-Length and Content-Type, no body.
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(IndexType, response.Content.Headers.GetValues("Content-Type").Single());
+        Assert.Equal(MediaTypes.OciIndex, response.Content.Headers.GetValues("Content-Type").Single());
         Assert.Equal(body.Length, response.Content.Headers.ContentLength);
         Assert.Equal(DigestOf(descriptor), response.Header("Docker-Content-Digest"));
         Assert.Empty(await response.Content.ReadAsByteArrayAsync());
@@ -64,10 +64,10 @@ public sealed class ManifestPullTests(SharedRegistryFixture shared) : IClassFixt
         var index = Index([await _client.PushManifestAsync(name, await _client.PushImageBlobsAsync(name, seed: 92))]);
         await _client.PushManifestAsync(name, index, tag: "index");
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/v2/{name}/manifests/index");
-        request.Headers.Accept.ParseAdd(ImageManifestType);
+        request.Headers.Accept.ParseAdd(MediaTypes.OciManifest);
         using var response = await _client.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(IndexType, response.Content.Headers.GetValues("Content-Type").Single());
+        Assert.Equal(MediaTypes.OciIndex, response.Content.Headers.GetValues("Content-Type").Single());
         Assert.Equal(Bytes(index), await response.Content.ReadAsByteArrayAsync());
     }
 
@@ -78,7 +78,7 @@ public sealed class ManifestPullTests(SharedRegistryFixture shared) : IClassFixt
         // length check then fails: responses under /v2/ are sent as stored.
         var name = Repo();
         var body = Bytes(await _client.PushImageBlobsAsync(name, seed: 101));
-        await _client.PushManifestAsync(name, body, ImageManifestType, tag: "v1");
+        await _client.PushManifestAsync(name, body, MediaTypes.OciManifest, tag: "v1");
         var blob = RandomBytes(8192, seed: 102);
         var blobDigest = await _client.PushBlobAsync(name, blob);
 
@@ -173,8 +173,8 @@ public sealed class ManifestPullTests(SharedRegistryFixture shared) : IClassFixt
         }
         await _client.PushManifestAsync(first, image, tag: "a");
         await _client.PushManifestAsync(second, image, tag: "b");
-        await _client.AssertManifestAsync(first, "a", Bytes(image), ImageManifestType);
-        await _client.AssertManifestAsync(second, "b", Bytes(image), ImageManifestType);
+        await _client.AssertManifestAsync(first, "a", Bytes(image), MediaTypes.OciManifest);
+        await _client.AssertManifestAsync(second, "b", Bytes(image), MediaTypes.OciManifest);
         await _client.AssertManifestAbsentAsync(first, "b");
     }
 }

@@ -11,7 +11,7 @@ using static Berth.Server.Tests.Support.RepositoryNames;
 namespace Berth.Server.Tests;
 
 /// <summary>distribution-spec "Pushing Manifests" (end-7a/7b), with the data sets of the conformance suites.</summary>
-public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixture<SharedRegistryFixture>
+public sealed class ManifestPushTests(InProcessBerthFixture shared) : IClassFixture<InProcessBerthFixture>
 {
     private readonly HttpClient _client = shared.Client;
 
@@ -34,8 +34,8 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
         using var pulled = await _client.GetAsync(location);
         Assert.Equal(HttpStatusCode.OK, pulled.StatusCode);
         Assert.Equal(body, await pulled.Content.ReadAsByteArrayAsync());
-        await _client.AssertManifestAsync(name, "v1", body, ImageManifestType);
-        await _client.AssertManifestAsync(name, digest, body, ImageManifestType);
+        await _client.AssertManifestAsync(name, "v1", body, MediaTypes.OciManifest);
+        await _client.AssertManifestAsync(name, digest, body, MediaTypes.OciManifest);
     }
 
     [Fact]
@@ -50,7 +50,7 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
         Assert.Equal(digest, response.Header("Docker-Content-Digest"));
         Assert.Equal($"/v2/{name}/manifests/{digest}", SpecHttp.LocationOf(response));
         Assert.False(response.Headers.Contains("OCI-Tag"));
-        await _client.AssertManifestAsync(name, digest, body, ImageManifestType);
+        await _client.AssertManifestAsync(name, digest, body, MediaTypes.OciManifest);
         Assert.Empty(await _client.TagsAsync(name));
     }
 
@@ -62,7 +62,7 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
         var body = Bytes(await _client.PushImageBlobsAsync(name, seed: 42));
         using var response = await _client.PutManifestAsync(name, "chunked", body, headers: h => h.TransferEncodingChunked = true);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        await _client.AssertManifestAsync(name, "chunked", body, ImageManifestType);
+        await _client.AssertManifestAsync(name, "chunked", body, MediaTypes.OciManifest);
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
             using var response = await _client.PutManifestAsync(name, "v1", body);
             Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         }
-        await _client.AssertManifestAsync(name, "v1", body, ImageManifestType);
+        await _client.AssertManifestAsync(name, "v1", body, MediaTypes.OciManifest);
         Assert.Equal(["v1"], await _client.TagsAsync(name));
     }
 
@@ -85,12 +85,12 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
         var name = Repo();
         var first = Bytes(await _client.PushImageBlobsAsync(name, seed: 44));
         var second = Bytes(await _client.PushImageBlobsAsync(name, seed: 45));
-        await _client.PushManifestAsync(name, first, ImageManifestType, tag: "latest");
-        await _client.PushManifestAsync(name, second, ImageManifestType, tag: "latest");
+        await _client.PushManifestAsync(name, first, MediaTypes.OciManifest, tag: "latest");
+        await _client.PushManifestAsync(name, second, MediaTypes.OciManifest, tag: "latest");
 
-        await _client.AssertManifestAsync(name, "latest", second, ImageManifestType);
+        await _client.AssertManifestAsync(name, "latest", second, MediaTypes.OciManifest);
         // The previous manifest stays pullable by digest; only the tag moved.
-        await _client.AssertManifestAsync(name, Sha256(first), first, ImageManifestType);
+        await _client.AssertManifestAsync(name, Sha256(first), first, MediaTypes.OciManifest);
     }
 
     [Fact]
@@ -140,20 +140,20 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
     {
         var name = Repo();
         var original = Bytes(await _client.PushImageBlobsAsync(name, seed: 83));
-        await _client.PushManifestAsync(name, original, ImageManifestType, tag: "v1");
+        await _client.PushManifestAsync(name, original, MediaTypes.OciManifest, tag: "v1");
         var subject = Sha256(original);
 
         // Each candidate would move v1 (and, having a subject, add a referrer) if it were accepted.
         var missingBlob = await _client.PushImageBlobsAsync(name, seed: 84);
-        missingBlob["subject"] = Descriptor(ImageManifestType, subject, original.Length);
-        ((JsonArray)missingBlob["layers"]!).Add(Descriptor(LayerType, Sha256(RandomBytes(10, seed: 85)), 10));
+        missingBlob["subject"] = Descriptor(MediaTypes.OciManifest, subject, original.Length);
+        ((JsonArray)missingBlob["layers"]!).Add(Descriptor(MediaTypes.OciLayer, Sha256(RandomBytes(10, seed: 85)), 10));
         var oversized = await PaddedManifestAsync(name, 4 * 1024 * 1024 + 1, seed: 86);
         var rejected = new (byte[] Body, string ContentType, HttpStatusCode Status)[]
         {
-            ("{\"schemaVersion\":2,"u8.ToArray(), ImageManifestType, HttpStatusCode.BadRequest),
-            (Bytes(missingBlob), ImageManifestType, HttpStatusCode.BadRequest),
-            (original.Concat(" "u8.ToArray()).ToArray(), IndexType, HttpStatusCode.BadRequest),
-            (oversized, ImageManifestType, HttpStatusCode.RequestEntityTooLarge),
+            ("{\"schemaVersion\":2,"u8.ToArray(), MediaTypes.OciManifest, HttpStatusCode.BadRequest),
+            (Bytes(missingBlob), MediaTypes.OciManifest, HttpStatusCode.BadRequest),
+            (original.Concat(" "u8.ToArray()).ToArray(), MediaTypes.OciIndex, HttpStatusCode.BadRequest),
+            (oversized, MediaTypes.OciManifest, HttpStatusCode.RequestEntityTooLarge),
         };
         foreach (var (body, contentType, status) in rejected)
         {
@@ -161,7 +161,7 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
             Assert.Equal(status, response.StatusCode);
         }
 
-        await _client.AssertManifestAsync(name, "v1", original, ImageManifestType);
+        await _client.AssertManifestAsync(name, "v1", original, MediaTypes.OciManifest);
         Assert.Equal(["v1"], await _client.TagsAsync(name));
         using var referrers = await _client.GetAsync($"/v2/{name}/referrers/{subject}");
         Assert.Equal(0, (await referrers.ReadJsonAsync()).GetProperty("manifests").GetArrayLength());
@@ -201,7 +201,7 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
         var body = Bytes(await _client.PushImageBlobsAsync(name, seed: 50));
 
         // The body says image manifest; the request says index. Serving either type would be a lie.
-        using var response = await _client.PutManifestAsync(name, "mismatch", body, IndexType);
+        using var response = await _client.PutManifestAsync(name, "mismatch", body, MediaTypes.OciIndex);
         await response.AssertErrorAsync(HttpStatusCode.BadRequest, "MANIFEST_INVALID");
         await _client.AssertManifestAbsentAsync(name, "mismatch");
         await _client.AssertManifestAbsentAsync(name, Sha256(body));
@@ -213,7 +213,7 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
         var name = Repo();
         var image = await _client.PushImageBlobsAsync(name, seed: 51);
         var missing = RandomBytes(64, seed: 52);
-        ((JsonArray)image["layers"]!).Add(Descriptor(LayerType, Sha256(missing), missing.Length));
+        ((JsonArray)image["layers"]!).Add(Descriptor(MediaTypes.OciLayer, Sha256(missing), missing.Length));
 
         // end-7: a registry that refuses missing descriptors MUST say MANIFEST_BLOB_UNKNOWN.
         using var response = await _client.PutManifestAsync(name, "v1", Bytes(image));
@@ -228,7 +228,7 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
         var name = Repo();
         var image = await _client.PushImageBlobsAsync(name, seed: 53);
         var config = Encoding.UTF8.GetBytes("{\"never\":\"pushed\"}");
-        image["config"] = Descriptor(ConfigType, Sha256(config), config.Length);
+        image["config"] = Descriptor(MediaTypes.OciConfig, Sha256(config), config.Length);
 
         using var response = await _client.PutManifestAsync(name, "v1", Bytes(image));
         await response.AssertErrorAsync(HttpStatusCode.BadRequest, "MANIFEST_BLOB_UNKNOWN");
@@ -252,9 +252,9 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
         var name = Repo();
         var child = await _client.PushManifestAsync(name, await _client.PushImageBlobsAsync(name, seed: 55));
         var neverPushed = Bytes(await _client.PushImageBlobsAsync(name, seed: 56));
-        var index = Index([child, Descriptor(ImageManifestType, Sha256(neverPushed), neverPushed.Length)]);
+        var index = Index([child, Descriptor(MediaTypes.OciManifest, Sha256(neverPushed), neverPushed.Length)]);
 
-        using var response = await _client.PutManifestAsync(name, "multi", Bytes(index), IndexType);
+        using var response = await _client.PutManifestAsync(name, "multi", Bytes(index), MediaTypes.OciIndex);
         await response.AssertErrorAsync(HttpStatusCode.BadRequest, "MANIFEST_BLOB_UNKNOWN");
         await _client.AssertManifestAbsentAsync(name, "multi");
     }
@@ -263,13 +263,13 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
     public async Task DanglingSubject_IsAcceptedWithOciSubjectHeader()
     {
         var name = Repo();
-        var config = await _client.PushBlobDescriptorAsync(name, EmptyJson, EmptyType);
+        var config = await _client.PushBlobDescriptorAsync(name, EmptyJson, MediaTypes.OciEmpty);
         var layer = await _client.PushBlobDescriptorAsync(name, RandomBytes(2048, seed: 57), "application/vnd.example.oci.conformance.v1");
-        var artifact = Image(config, [layer]);
+        var artifact = ImageManifest(config, [layer]);
         artifact["artifactType"] = "application/vnd.example.oci.conformance.v1";
         // The suite's "Missing Subject": sha256("missing content"), size 123, never pushed.
         var subject = Sha256("missing content"u8.ToArray());
-        artifact["subject"] = Descriptor(ImageManifestType, subject, 123);
+        artifact["subject"] = Descriptor(MediaTypes.OciManifest, subject, 123);
         var body = Bytes(artifact);
 
         // "Pushing Manifests with Subject": the registry MUST accept it although the subject is unknown,
@@ -277,7 +277,7 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
         using var response = await _client.PutManifestAsync(name, "tagged-artifact", body);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal(subject, response.Header("OCI-Subject"));
-        await _client.AssertManifestAsync(name, "tagged-artifact", body, ImageManifestType);
+        await _client.AssertManifestAsync(name, "tagged-artifact", body, MediaTypes.OciManifest);
     }
 
     [Fact]
@@ -304,7 +304,7 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
 
         using var response = await _client.PutManifestAsync(name, "large-manifest", body, headers: h => h.TransferEncodingChunked = true);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        await _client.AssertManifestAsync(name, "large-manifest", body, ImageManifestType);
+        await _client.AssertManifestAsync(name, "large-manifest", body, MediaTypes.OciManifest);
     }
 
     [Fact]
@@ -314,7 +314,7 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
         var body = await PaddedManifestAsync(name, 4 * 1024 * 1024, seed: 60);
         using var response = await _client.PutManifestAsync(name, "edge", body);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        await _client.AssertManifestAsync(name, "edge", body, ImageManifestType);
+        await _client.AssertManifestAsync(name, "edge", body, MediaTypes.OciManifest);
     }
 
     [Theory]
@@ -353,10 +353,10 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
         }
         var outer = Bytes(Index(innerIndexes));
 
-        using var response = await _client.PutManifestAsync(name, "index-of-index", outer, IndexType);
+        using var response = await _client.PutManifestAsync(name, "index-of-index", outer, MediaTypes.OciIndex);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        await _client.AssertManifestAsync(name, "index-of-index", outer, IndexType);
-        for (var i = 0; i < 2; i++) await _client.AssertManifestAsync(name, DigestOf(innerIndexes[i]), innerBodies[i], IndexType);
+        await _client.AssertManifestAsync(name, "index-of-index", outer, MediaTypes.OciIndex);
+        for (var i = 0; i < 2; i++) await _client.AssertManifestAsync(name, DigestOf(innerIndexes[i]), innerBodies[i], MediaTypes.OciIndex);
     }
 
     [Fact]
@@ -364,8 +364,8 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
     {
         var name = Repo();
         var body = Bytes(Index([]));
-        await _client.PushManifestAsync(name, body, IndexType, tag: "index");
-        await _client.AssertManifestAsync(name, "index", body, IndexType);
+        await _client.PushManifestAsync(name, body, MediaTypes.OciIndex, tag: "index");
+        await _client.AssertManifestAsync(name, "index", body, MediaTypes.OciIndex);
     }
 
     [Fact]
@@ -375,35 +375,35 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
         var children = new List<JsonObject>();
         foreach (var seed in new[] { 70, 71 })
         {
-            var image = await _client.PushImageBlobsAsync(name, seed, mediaType: DockerManifestType,
-                configType: DockerConfigType, layerType: DockerLayerType);
+            var image = await _client.PushImageBlobsAsync(name, seed, mediaType: MediaTypes.DockerManifest,
+                configType: MediaTypes.DockerConfig, layerType: MediaTypes.DockerLayerGzip);
             var child = await _client.PushManifestAsync(name, image, tag: $"docker-{seed}");
             child["platform"] = new JsonObject { ["architecture"] = seed == 70 ? "amd64" : "arm64", ["os"] = "linux" };
             children.Add(child);
         }
-        var list = Index(children, DockerManifestListType);
+        var list = Index(children, MediaTypes.DockerManifestList);
         await _client.PushManifestAsync(name, list, tag: "docker-list");
 
-        await _client.AssertManifestAsync(name, "docker-70", await BodyAsync(name, "docker-70"), DockerManifestType);
-        await _client.AssertManifestAsync(name, "docker-list", Bytes(list), DockerManifestListType);
+        await _client.AssertManifestAsync(name, "docker-70", await BodyAsync(name, "docker-70"), MediaTypes.DockerManifest);
+        await _client.AssertManifestAsync(name, "docker-list", Bytes(list), MediaTypes.DockerManifestList);
     }
 
     [Fact]
     public async Task ArtifactWithEmptyConfig_IsAccepted()
     {
         var name = Repo();
-        var config = await _client.PushBlobDescriptorAsync(name, EmptyJson, EmptyType);
+        var config = await _client.PushBlobDescriptorAsync(name, EmptyJson, MediaTypes.OciEmpty);
         var layer = await _client.PushBlobDescriptorAsync(name, RandomBytes(2048, seed: 72), "application/vnd.example.oci.conformance.v1");
-        var artifact = Image(config, [layer]);
+        var artifact = ImageManifest(config, [layer]);
         artifact["artifactType"] = "application/vnd.example.oci.conformance.v1";
         await _client.PushManifestAsync(name, artifact, tag: "artifact");
-        await _client.AssertManifestAsync(name, "artifact", Bytes(artifact), ImageManifestType);
+        await _client.AssertManifestAsync(name, "artifact", Bytes(artifact), MediaTypes.OciManifest);
 
         // "Artifact without Layers": the only layer is the empty descriptor itself.
-        var withoutLayers = Image(config, [(JsonObject)config.DeepClone()]);
+        var withoutLayers = ImageManifest(config, [(JsonObject)config.DeepClone()]);
         withoutLayers["artifactType"] = "application/vnd.example.oci.conformance.v1";
         await _client.PushManifestAsync(name, withoutLayers, tag: "artifact-without-layers");
-        await _client.AssertManifestAsync(name, "artifact-without-layers", Bytes(withoutLayers), ImageManifestType);
+        await _client.AssertManifestAsync(name, "artifact-without-layers", Bytes(withoutLayers), MediaTypes.OciManifest);
     }
 
     [Fact]
@@ -411,10 +411,10 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
     {
         // "The uploaded manifest's blob list MAY be empty" (suite data set "no-layers").
         var name = Repo();
-        var config = await _client.PushBlobDescriptorAsync(name, Encoding.UTF8.GetBytes("{\"os\":\"linux\"}"), ConfigType);
-        var image = Image(config, []);
+        var config = await _client.PushBlobDescriptorAsync(name, Encoding.UTF8.GetBytes("{\"os\":\"linux\"}"), MediaTypes.OciConfig);
+        var image = ImageManifest(config, []);
         await _client.PushManifestAsync(name, image, tag: "no-layers");
-        await _client.AssertManifestAsync(name, "no-layers", Bytes(image), ImageManifestType);
+        await _client.AssertManifestAsync(name, "no-layers", Bytes(image), MediaTypes.OciManifest);
     }
 
     [Fact]
@@ -423,12 +423,12 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
         // The legacy suite's "emptylayer" manifest: no mediaType field and no layers; Content-Type says
         // what it is, and the image spec lets the field be omitted.
         var name = Repo();
-        var config = await _client.PushBlobDescriptorAsync(name, Encoding.UTF8.GetBytes("{\"author\":\"legacy\"}"), ConfigType);
-        var body = Bytes(Image(config, [], mediaType: null));
+        var config = await _client.PushBlobDescriptorAsync(name, Encoding.UTF8.GetBytes("{\"author\":\"legacy\"}"), MediaTypes.OciConfig);
+        var body = Bytes(ImageManifest(config, [], mediaType: null));
 
         using var response = await _client.PutManifestAsync(name, "emptylayer", body);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        await _client.AssertManifestAsync(name, "emptylayer", body, ImageManifestType);
+        await _client.AssertManifestAsync(name, "emptylayer", body, MediaTypes.OciManifest);
     }
 
     [Fact]
@@ -441,7 +441,7 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
         foreign["urls"] = new JsonArray("https://example.com/layer.tar.gz");
         ((JsonArray)image["layers"]!).Insert(0, foreign);
         await _client.PushManifestAsync(name, image, tag: "non-distributable-image");
-        await _client.AssertManifestAsync(name, "non-distributable-image", Bytes(image), ImageManifestType);
+        await _client.AssertManifestAsync(name, "non-distributable-image", Bytes(image), MediaTypes.OciManifest);
     }
 
     [Fact]
@@ -449,7 +449,7 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
     {
         var name = Repo();
         var configBytes = Encoding.UTF8.GetBytes("{\"os\":\"linux\",\"custom\":true}");
-        var config = await _client.PushBlobDescriptorAsync(name, configBytes, ConfigType);
+        var config = await _client.PushBlobDescriptorAsync(name, configBytes, MediaTypes.OciConfig);
         config["data"] = Convert.ToBase64String(configBytes);
         config["newUnspecifiedField"] = Convert.ToBase64String("hello world"u8.ToArray());
         var image = await _client.PushImageBlobsAsync(name, seed: 75);
@@ -457,8 +457,8 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
         image["org.example.custom"] = new JsonObject { ["nested"] = new JsonArray(1, 2, 3) };
         var body = Bytes(image);
 
-        await _client.PushManifestAsync(name, body, ImageManifestType, tag: "custom-fields");
-        await _client.AssertManifestAsync(name, "custom-fields", body, ImageManifestType);
+        await _client.PushManifestAsync(name, body, MediaTypes.OciManifest, tag: "custom-fields");
+        await _client.AssertManifestAsync(name, "custom-fields", body, MediaTypes.OciManifest);
     }
 
     [Fact]
@@ -476,7 +476,7 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
         var digest = DigestOf(descriptor);
         Assert.StartsWith("sha512:", digest);
 
-        await _client.AssertManifestAsync(name, digest, Bytes(index), IndexType);
+        await _client.AssertManifestAsync(name, digest, Bytes(index), MediaTypes.OciIndex);
         using var head = await _client.HeadAsync($"/v2/{name}/manifests/{digest}");
         Assert.Equal(HttpStatusCode.OK, head.StatusCode);
         Assert.Equal(digest, head.Header("Docker-Content-Digest"));
@@ -500,7 +500,7 @@ public sealed class ManifestPushTests(SharedRegistryFixture shared) : IClassFixt
         Assert.Equal(tags.Order(StringComparer.Ordinal), OciTags(response).Order(StringComparer.Ordinal));
 
         Assert.Equal(tags.Order(StringComparer.Ordinal), await _client.TagsAsync(name));
-        foreach (var tag in tags) await _client.AssertManifestAsync(name, tag, body, ImageManifestType);
+        foreach (var tag in tags) await _client.AssertManifestAsync(name, tag, body, MediaTypes.OciManifest);
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed class MountAuthorizationTests : IAsyncLifetime
 
     private readonly string _keyFolder = Path.Combine(Path.GetTempPath(), "berth-mount-" + Guid.NewGuid().ToString("N"));
     private readonly ECDsa _externalKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-    private TestRegistry _registry = null!;
+    private InProcessBerth _registry = null!;
     private TokenIssuer _external = null!;
     private string _secretDigest = "";
 
@@ -41,7 +41,7 @@ public sealed class MountAuthorizationTests : IAsyncLifetime
             Access = [.. options.Access, new AccessRule { Repositories = "team/**", Users = ["oscar"], Actions = ["pull", "push"] }],
         });
         using var oscar = _registry.ClientAs(AuthScenario.Basic(AuthScenario.Oscar));
-        _secretDigest = await oscar.PushBlobAsync(Secret, RegistryContent.RandomBytes(97, seed: 41));
+        _secretDigest = await oscar.PushBlobAsync(Secret, OciContent.RandomBytes(97, seed: 41));
     }
 
     public async Task DisposeAsync()

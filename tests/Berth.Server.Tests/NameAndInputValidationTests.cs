@@ -11,7 +11,7 @@ namespace Berth.Server.Tests;
 /// The grammars of distribution-spec "Pulling manifests" (&lt;name&gt;, &lt;reference&gt;), digests
 /// (image-spec descriptor.md), path-traversal attempts, and the error body of "Error Codes".
 /// </summary>
-public sealed class NameAndInputValidationTests(SharedRegistryFixture shared) : IClassFixture<SharedRegistryFixture>
+public sealed class NameAndInputValidationTests(InProcessBerthFixture shared) : IClassFixture<InProcessBerthFixture>
 {
     private static readonly string EmptyDigest = Sha256([]);
 
@@ -54,7 +54,7 @@ public sealed class NameAndInputValidationTests(SharedRegistryFixture shared) : 
 
         var image = await _client.PushImageBlobsAsync(name, seed: 191);
         var descriptor = await _client.PushManifestAsync(name, image, tag: "list");
-        await _client.AssertManifestAsync(name, "list", Bytes(image), ImageManifestType);
+        await _client.AssertManifestAsync(name, "list", Bytes(image), MediaTypes.OciManifest);
         Assert.Equal(["list"], await _client.TagsAsync(name));
         using (var referrers = await _client.GetAsync($"/v2/{name}/referrers/{DigestOf(descriptor)}"))
         {
@@ -119,7 +119,7 @@ public sealed class NameAndInputValidationTests(SharedRegistryFixture shared) : 
 
         foreach (var method in new[] { "GET", "POST", "PUT", "DELETE" })
         {
-            var response = await RawHttp.SendAsync(shared.Registry.Address, method, string.Format(template, parent), [], "{}"u8.ToArray());
+            var response = await RawHttp.SendAsync(shared.Berth.Address, method, string.Format(template, parent), [], "{}"u8.ToArray());
             Assert.Equal(400, response.Status);
             Assert.Contains("\"code\":\"NAME_INVALID\"", response.Text);
             Assert.Equal("registry/2.0", response.Header("Docker-Distribution-API-Version"));
@@ -137,7 +137,7 @@ public sealed class NameAndInputValidationTests(SharedRegistryFixture shared) : 
     public async Task TraversalOutOfTheApi_ServesNothing(string target)
     {
         // Resolved, these leave /v2/ altogether; whatever answers, no file of the data folder is served.
-        var response = await RawHttp.SendAsync(shared.Registry.Address, "GET", target, []);
+        var response = await RawHttp.SendAsync(shared.Berth.Address, "GET", target, []);
         Assert.InRange(response.Status, 400, 404);
         Assert.DoesNotContain("SQLite", response.Text);
     }
@@ -149,9 +149,9 @@ public sealed class NameAndInputValidationTests(SharedRegistryFixture shared) : 
     public async Task TraversalInUploadId_Returns4xxAndTouchesNothing(string id)
     {
         var name = Repo();
-        var response = await RawHttp.SendAsync(shared.Registry.Address, "PATCH", $"/v2/{name}/blobs/uploads/{id}", [], "evil"u8.ToArray());
+        var response = await RawHttp.SendAsync(shared.Berth.Address, "PATCH", $"/v2/{name}/blobs/uploads/{id}", [], "evil"u8.ToArray());
         Assert.InRange(response.Status, 400, 404);
-        Assert.True(File.Exists(Path.Combine(shared.Registry.DataDirectory, "metadata.db")));
+        Assert.True(File.Exists(Path.Combine(shared.Berth.DataDirectory, "metadata.db")));
     }
 
     [Theory]
@@ -194,7 +194,7 @@ public sealed class NameAndInputValidationTests(SharedRegistryFixture shared) : 
         await _client.AssertManifestAbsentAsync(name, Sha256(body));
 
         var longest = new string('a', 128);
-        await _client.PushManifestAsync(name, body, ImageManifestType, tag: longest);
+        await _client.PushManifestAsync(name, body, MediaTypes.OciManifest, tag: longest);
         Assert.Equal([longest], await _client.TagsAsync(name));
     }
 
@@ -261,7 +261,7 @@ public sealed class NameAndInputValidationTests(SharedRegistryFixture shared) : 
         foreach (var (method, path, body) in requests)
         {
             using var request = new HttpRequestMessage(method, path) { Content = body };
-            if (body is not null) body.Headers.ContentType = new(ImageManifestType);
+            if (body is not null) body.Headers.ContentType = new(MediaTypes.OciManifest);
             using var response = await _client.SendAsync(request);
             if (method == HttpMethod.Head)
             {
@@ -308,7 +308,7 @@ public sealed class NameAndInputValidationTests(SharedRegistryFixture shared) : 
         // A manifest PUT to a malformed digest is refused as well (the suite's "invalid-digest-format").
         if (isManifestDigest && !digest.Contains('%'))
         {
-            using var put = await _client.PutManifestAsync(name, digest, Bytes(Index([])), IndexType);
+            using var put = await _client.PutManifestAsync(name, digest, Bytes(Index([])), MediaTypes.OciIndex);
             await put.AssertErrorAsync(HttpStatusCode.BadRequest, "DIGEST_INVALID");
         }
         // The rejected closing PUT left the session open and empty.

@@ -10,7 +10,7 @@ public sealed class RateLimitTests
     [Fact]
     public async Task PerClientLimit_Answers429WithRetryAfter()
     {
-        await using var registry = await TestRegistry.StartAsync(server: options => options with
+        await using var registry = await InProcessBerth.StartAsync(server: options => options with
         {
             RateLimits = new RateLimitOptions { PerClient = new RateLimit { RequestsPerSecond = 1, Burst = 2 } },
         });
@@ -28,7 +28,7 @@ public sealed class RateLimitTests
     [Fact]
     public async Task TokenEndpoint_IsLimitedToo()
     {
-        await using var registry = await TestRegistry.StartAsync(server: options => options with
+        await using var registry = await InProcessBerth.StartAsync(server: options => options with
         {
             Auth = AuthScenario.Options,
             RateLimits = new RateLimitOptions { Global = new RateLimit { RequestsPerSecond = 1 } },

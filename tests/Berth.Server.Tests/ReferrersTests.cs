@@ -9,7 +9,7 @@ using static Berth.Server.Tests.Support.RepositoryNames;
 namespace Berth.Server.Tests;
 
 /// <summary>distribution-spec "Listing Referrers" (end-12a/12b) and "Pushing Manifests with Subject".</summary>
-public sealed class ReferrersTests(SharedRegistryFixture shared) : IClassFixture<SharedRegistryFixture>
+public sealed class ReferrersTests(InProcessBerthFixture shared) : IClassFixture<InProcessBerthFixture>
 {
     private const string Conf1 = "application/vnd.example.oci.conformance.v1";
     private const string Conf2 = "application/vnd.example.oci.conformance.v2";
@@ -60,16 +60,16 @@ public sealed class ReferrersTests(SharedRegistryFixture shared) : IClassFixture
         using var response = await _client.GetAsync($"/v2/{name}/referrers/{DigestOf(subject)}");
         var entries = await AssertIndexAsync(response);
         Assert.Equal(3, entries.Count);
-        AssertEntry(entries, plainDescriptor, ConfigType, annotations: null);
+        AssertEntry(entries, plainDescriptor, MediaTypes.OciConfig, annotations: null);
         AssertEntry(entries, firstDescriptor, Conf1, new() { ["org.opencontainers.conformance"] = "hello conformance test", ["org.example.x"] = "y" });
         AssertEntry(entries, secondDescriptor, Conf2, annotations: null);
         Assert.False(response.Headers.Contains("OCI-Filters-Applied"));
 
         // The suite then filters on each artifactType, the config fallback included ("+" escaped).
-        using var filtered = await _client.GetAsync($"/v2/{name}/referrers/{DigestOf(subject)}?artifactType={Uri.EscapeDataString(ConfigType)}");
+        using var filtered = await _client.GetAsync($"/v2/{name}/referrers/{DigestOf(subject)}?artifactType={Uri.EscapeDataString(MediaTypes.OciConfig)}");
         var fallback = await AssertIndexAsync(filtered);
         Assert.Equal("artifactType", filtered.Header("OCI-Filters-Applied"));
-        AssertEntry(fallback, plainDescriptor, ConfigType, annotations: null);
+        AssertEntry(fallback, plainDescriptor, MediaTypes.OciConfig, annotations: null);
         Assert.Single(fallback);
     }
 
@@ -95,7 +95,7 @@ public sealed class ReferrersTests(SharedRegistryFixture shared) : IClassFixture
         var entries = await AssertIndexAsync(response);
         Assert.Equal(2, entries.Count);
         var untypedEntry = entries.Single(e => e.GetProperty("digest").GetString() == DigestOf(untyped));
-        Assert.Equal(IndexType, untypedEntry.GetProperty("mediaType").GetString());
+        Assert.Equal(MediaTypes.OciIndex, untypedEntry.GetProperty("mediaType").GetString());
         Assert.False(untypedEntry.TryGetProperty("artifactType", out _));
         Assert.Equal("untyped index", untypedEntry.GetProperty("annotations").GetProperty(AnnotationKey).GetString());
         AssertEntry(entries, typed, "application/vnd.food.stand", annotations: null);
@@ -136,15 +136,15 @@ public sealed class ReferrersTests(SharedRegistryFixture shared) : IClassFixture
         // index; filtering on A must give exactly the two A manifests.
         var name = Repo();
         var subject = await PushSubjectAsync(name, seed: 158);
-        var empty = await _client.PushBlobDescriptorAsync(name, EmptyJson, EmptyType);
+        var empty = await _client.PushBlobDescriptorAsync(name, EmptyJson, MediaTypes.OciEmpty);
         var bagel = await _client.PushBlobDescriptorAsync(name, "NHL Peanut Butter on my NHL bagel"u8.ToArray(), BagelType);
 
-        var configA = Image(Descriptor(BagelType, DigestOf(empty), 2), [empty]);
+        var configA = ImageManifest(Descriptor(BagelType, DigestOf(empty), 2), [empty]);
         configA["subject"] = subject.DeepClone();
         configA["annotations"] = new JsonObject { [AnnotationKey] = "test config a" };
         var configADescriptor = await PushReferrerAsync(name, configA, subject);
 
-        var layerA = Image(empty, [bagel]);
+        var layerA = ImageManifest(empty, [bagel]);
         layerA["artifactType"] = BagelType;
         layerA["subject"] = subject.DeepClone();
         layerA["annotations"] = new JsonObject { [AnnotationKey] = "test layer a" };
@@ -188,7 +188,7 @@ public sealed class ReferrersTests(SharedRegistryFixture shared) : IClassFixture
         // "Manifests pushed before their subject count too": the subject may dangle at push time.
         var name = Repo();
         var subjectImage = await _client.PushImageBlobsAsync(name, seed: 162);
-        var subject = Descriptor(ImageManifestType, Sha256(Bytes(subjectImage)), Bytes(subjectImage).Length);
+        var subject = Descriptor(MediaTypes.OciManifest, Sha256(Bytes(subjectImage)), Bytes(subjectImage).Length);
         var artifact = await ArtifactAsync(name, Conf1, seed: 163);
         artifact["subject"] = subject.DeepClone();
         var referrer = await PushReferrerAsync(name, artifact, subject);
@@ -261,7 +261,7 @@ public sealed class ReferrersTests(SharedRegistryFixture shared) : IClassFixture
     {
         // "A Link header MUST be included in the response when the descriptor list cannot be returned in
         // a single manifest"; each page holds different descriptors.
-        await using var registry = await TestRegistry.StartAsync(options => options with { ReferrersPageSize = 2 });
+        await using var registry = await InProcessBerth.StartAsync(options => options with { ReferrersPageSize = 2 });
         var client = registry.Client;
         var name = Repo();
         var subject = await client.PushManifestAsync(name, await client.PushImageBlobsAsync(name, seed: 170));
@@ -312,9 +312,9 @@ public sealed class ReferrersTests(SharedRegistryFixture shared) : IClassFixture
     /// <summary>An artifact: empty config, one layer of the artifact's own type, optional annotations.</summary>
     private async Task<JsonObject> ArtifactAsync(string name, string artifactType, int seed, Dictionary<string, string>? annotations = null)
     {
-        var config = await _client.PushBlobDescriptorAsync(name, EmptyJson, EmptyType);
+        var config = await _client.PushBlobDescriptorAsync(name, EmptyJson, MediaTypes.OciEmpty);
         var layer = await _client.PushBlobDescriptorAsync(name, RandomBytes(256, seed), artifactType);
-        var artifact = Image(config, [layer]);
+        var artifact = ImageManifest(config, [layer]);
         artifact["artifactType"] = artifactType;
         if (annotations is not null)
         {
@@ -343,10 +343,10 @@ public sealed class ReferrersTests(SharedRegistryFixture shared) : IClassFixture
     private static async Task<List<JsonElement>> AssertIndexAsync(HttpResponseMessage response)
     {
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(IndexType, response.Content.Headers.GetValues("Content-Type").Single());
+        Assert.Equal(MediaTypes.OciIndex, response.Content.Headers.GetValues("Content-Type").Single());
         var json = await response.ReadJsonAsync();
         Assert.Equal(2, json.GetProperty("schemaVersion").GetInt32());
-        Assert.Equal(IndexType, json.GetProperty("mediaType").GetString());
+        Assert.Equal(MediaTypes.OciIndex, json.GetProperty("mediaType").GetString());
         Assert.Equal(JsonValueKind.Array, json.GetProperty("manifests").ValueKind);
         return [.. json.GetProperty("manifests").EnumerateArray()];
     }

@@ -15,7 +15,7 @@ public sealed class RequestLogEscapingTests
     public async Task ControlCharactersInThePath_AreLoggedEscaped()
     {
         var log = new CapturedLog();
-        await using var registry = await TestRegistry.StartAsync(server: options => options with
+        await using var registry = await InProcessBerth.StartAsync(server: options => options with
         {
             LogLevel = LogLevel.Information,
             LoggerProviders = [log],

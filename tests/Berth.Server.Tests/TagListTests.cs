@@ -6,7 +6,7 @@ using static Berth.Server.Tests.Support.RepositoryNames;
 namespace Berth.Server.Tests;
 
 /// <summary>distribution-spec "Listing Tags" (end-8a/8b): order, n, last, Link pagination.</summary>
-public sealed class TagListTests(SharedRegistryFixture shared) : IClassFixture<SharedRegistryFixture>, IAsyncLifetime
+public sealed class TagListTests(InProcessBerthFixture shared) : IClassFixture<InProcessBerthFixture>, IAsyncLifetime
 {
     /// <summary>Mixed case, digits and separators, so byte order differs from case-insensitive order.</summary>
     private static readonly string[] Tags = ["v9", "latest", "B", "a", "A", "_x", "1", "a.b", "a-b", "Z9", "v10", "a_b"];
@@ -26,7 +26,7 @@ public sealed class TagListTests(SharedRegistryFixture shared) : IClassFixture<S
         }
         var image = await _client.PushImageBlobsAsync(_name, seed: 130);
         var body = Bytes(image);
-        foreach (var tag in Tags) await _client.PushManifestAsync(_name, body, RegistryContent.ImageManifestType, tag);
+        foreach (var tag in Tags) await _client.PushManifestAsync(_name, body, MediaTypes.OciManifest, tag);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;

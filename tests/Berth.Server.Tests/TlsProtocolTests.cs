@@ -42,13 +42,13 @@ public sealed class TlsProtocolTests
     }
 #pragma warning restore SYSLIB0039
 
-    private static Task<TestRegistry> StartAsync(SelfSignedCertificate certificate) =>
-        TestRegistry.StartAsync(server: options => options with
+    private static Task<InProcessBerth> StartAsync(SelfSignedCertificate certificate) =>
+        InProcessBerth.StartAsync(server: options => options with
         {
             Tls = new TlsOptions { Certificate = certificate.CertificateFile, Key = certificate.KeyFile },
         });
 
-    private static async Task<SslStream> HandshakeAsync(TestRegistry registry, SelfSignedCertificate certificate, SslProtocols version)
+    private static async Task<SslStream> HandshakeAsync(InProcessBerth registry, SelfSignedCertificate certificate, SslProtocols version)
     {
         var tcp = new TcpClient();
         await tcp.ConnectAsync(registry.Address.Host, registry.Address.Port);

@@ -40,7 +40,7 @@ public sealed class UnauthorisedBodyTests(ITestOutputHelper output)
     [Fact]
     public async Task LargeBodyOverTheRateLimit_IsAnswered429_AndNotRead()
     {
-        await using var registry = await TestRegistry.StartAsync(server: options => options with
+        await using var registry = await InProcessBerth.StartAsync(server: options => options with
         {
             RateLimits = new RateLimitOptions { PerClient = new RateLimit { RequestsPerSecond = 1, Burst = 1 } },
         });

@@ -1,5 +1,6 @@
 using System.Net;
 using Berth.Server.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 using static Berth.Server.Tests.Support.ManifestBuilder;
 using static Berth.Server.Tests.Support.RegistryContent;
 
@@ -33,8 +34,9 @@ public sealed class UploadPersistenceTests : IDisposable
     {
         var content = RandomBytes(3 * 1024 - 5, seed: 200);
         var digest = sha512 ? Sha512(content) : Sha256(content);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         string location;
-        await using (var before = await TestRegistry.StartAsync(dataDirectory: _data))
+        await using (var before = await InProcessBerth.StartAsync(dataDirectory: _data, time: time))
         {
             location = await before.Client.StartUploadAsync(Name, sha512 ? "?digest-algorithm=sha512" : "");
             using var patch = await before.Client.PatchChunkAsync(location, content[..1024], "0-1023");
@@ -42,7 +44,7 @@ public sealed class UploadPersistenceTests : IDisposable
             location = SpecHttp.LocationOf(patch);
         }
 
-        await using var after = await TestRegistry.StartAsync(dataDirectory: _data);
+        await using var after = await InProcessBerth.StartAsync(dataDirectory: _data);
         // The session and its bytes survived: status reports them, order is still enforced.
         using (var status = await after.Client.GetAsync(location))
         {
@@ -71,15 +73,16 @@ public sealed class UploadPersistenceTests : IDisposable
     public async Task StreamedUploadBeforeRestart_CanBeFinishedWithTheClosingPut()
     {
         var content = RandomBytes(50_000, seed: 201);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         string location;
-        await using (var before = await TestRegistry.StartAsync(dataDirectory: _data))
+        await using (var before = await InProcessBerth.StartAsync(dataDirectory: _data, time: time))
         {
             location = await before.Client.StartUploadAsync(Name);
             using var patch = await before.Client.PatchChunkAsync(location, content, chunkedTransfer: true);
             Assert.Equal(HttpStatusCode.Accepted, patch.StatusCode);
         }
 
-        await using var after = await TestRegistry.StartAsync(dataDirectory: _data);
+        await using var after = await InProcessBerth.StartAsync(dataDirectory: _data);
         using (var put = await after.Client.PutUploadAsync(location, Sha256(content)))
         {
             Assert.Equal(HttpStatusCode.Created, put.StatusCode);
@@ -92,8 +95,8 @@ public sealed class UploadPersistenceTests : IDisposable
     {
         var image = await PushOnceAsync();
 
-        await using var after = await TestRegistry.StartAsync(dataDirectory: _data);
-        await after.Client.AssertManifestAsync(Name, "v1", Bytes(image), ImageManifestType);
+        await using var after = await InProcessBerth.StartAsync(dataDirectory: _data);
+        await after.Client.AssertManifestAsync(Name, "v1", Bytes(image), MediaTypes.OciManifest);
         Assert.Equal(["v1"], await after.Client.TagsAsync(Name));
         foreach (var blob in new[] { image["config"]!, image["layers"]![0]! })
         {
@@ -105,8 +108,9 @@ public sealed class UploadPersistenceTests : IDisposable
     [Fact]
     public async Task IdleUpload_ExpiresWithItsData()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         string location;
-        await using (var before = await TestRegistry.StartAsync(dataDirectory: _data))
+        await using (var before = await InProcessBerth.StartAsync(dataDirectory: _data, time: time))
         {
             location = await before.Client.StartUploadAsync(Name);
             using var patch = await before.Client.PatchChunkAsync(location, RandomBytes(4096, seed: 202), "0-4095");
@@ -115,10 +119,10 @@ public sealed class UploadPersistenceTests : IDisposable
         var id = location[(location.LastIndexOf('/') + 1)..];
         var file = Path.Combine(_data, "uploads", id);
         Assert.True(File.Exists(file));
-        await Task.Delay(50);
+        time.Advance(TimeSpan.FromMinutes(11));
 
         // Restarted with an idle expiry shorter than the pause: the sweep at start-up removes it.
-        await using var after = await TestRegistry.StartAsync(options => options with { UploadIdleExpiry = TimeSpan.FromMilliseconds(10) }, _data);
+        await using var after = await InProcessBerth.StartAsync(options => options with { UploadIdleExpiry = TimeSpan.FromMinutes(10) }, _data, time: time);
         var deadline = DateTime.UtcNow.AddSeconds(10);
         HttpStatusCode status;
         do
@@ -139,7 +143,7 @@ public sealed class UploadPersistenceTests : IDisposable
 
     private async Task<System.Text.Json.Nodes.JsonObject> PushOnceAsync()
     {
-        await using var before = await TestRegistry.StartAsync(dataDirectory: _data);
+        await using var before = await InProcessBerth.StartAsync(dataDirectory: _data);
         var image = await before.Client.PushImageBlobsAsync(Name, seed: 203);
         await before.Client.PushManifestAsync(Name, image, tag: "v1");
         return image;

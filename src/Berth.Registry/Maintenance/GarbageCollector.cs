@@ -14,9 +14,12 @@ public sealed class GarbageCollector
     private readonly IMetadataMaintenance _metadata;
     private readonly FileSystemBlobStore _blobs;
     private readonly Operations.UploadOperations _uploads;
+    private readonly TimeProvider _time;
 
-    internal GarbageCollector(RegistryOptions options, IMetadataMaintenance metadata, FileSystemBlobStore blobs, Operations.UploadOperations uploads)
+    internal GarbageCollector(RegistryOptions options, IMetadataMaintenance metadata, FileSystemBlobStore blobs, Operations.UploadOperations uploads,
+        TimeProvider time)
     {
+        _time = time;
         _options = options;
         _metadata = metadata;
         _blobs = blobs;
@@ -31,7 +34,7 @@ public sealed class GarbageCollector
         if (!dryRun && collectorLock is null) return new CollectionReport { SkippedBecauseAnotherCollectorRuns = true };
 
         var report = new CollectionReport { DryRun = dryRun };
-        var cutoff = DateTimeOffset.UtcNow - _options.GarbageCollectionGracePeriod;
+        var cutoff = _time.GetUtcNow() - _options.GarbageCollectionGracePeriod;
 
         // 1. Untagged manifests, only in repositories whose policy asks for it.
         foreach (var manifest in _metadata.UntaggedManifests(cutoff, PrunesUntaggedManifests))

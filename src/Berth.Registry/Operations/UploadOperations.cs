@@ -25,9 +25,11 @@ public sealed class UploadOperations
     private readonly UploadArea _area;
     private readonly FileSystemBlobStore _blobs;
     private readonly UploadSlots _slots;
+    private readonly TimeProvider _time;
 
-    internal UploadOperations(RegistryOptions options, IMetadataStore metadata, UploadArea area, FileSystemBlobStore blobs)
+    internal UploadOperations(RegistryOptions options, IMetadataStore metadata, UploadArea area, FileSystemBlobStore blobs, TimeProvider time)
     {
+        _time = time;
         _options = options;
         _metadata = metadata;
         _area = area;
@@ -45,7 +47,7 @@ public sealed class UploadOperations
             algorithm = DigestAlgorithm.FromName(digestAlgorithm)!;
             if (algorithm is null) return RegistryError.DigestInvalid($"unsupported digest-algorithm '{Validate.Truncate(digestAlgorithm)}'");
         }
-        var now = DateTimeOffset.UtcNow;
+        var now = _time.GetUtcNow();
         var session = new UploadSession(UploadArea.NewId(), name, algorithm, now, now);
         _area.Create(session.Id);
         await _metadata.CreateUploadAsync(session);
@@ -125,7 +127,7 @@ public sealed class UploadOperations
         using var slot = _slots.TryTake(out var busy);
         if (slot is null) return busy!;
         var appended = await _area.AppendAsync(id, session.Algorithm, body, expectedOffset, _options.MaxBlobBytes, cancellationToken, chunkLength);
-        await _metadata.TouchUploadAsync(id, DateTimeOffset.UtcNow);
+        await _metadata.TouchUploadAsync(id, _time.GetUtcNow());
         return appended.Status switch
         {
             AppendStatus.OffsetMismatch => RangeNotSatisfiable(id, $"chunk must start at offset {appended.Length}"),
@@ -176,7 +178,7 @@ public sealed class UploadOperations
     /// <summary>Removes sessions idle for longer than the configured expiry, with their data.</summary>
     public async Task<int> ExpireIdleAsync()
     {
-        var expired = _metadata.ExpiredUploads(DateTimeOffset.UtcNow - _options.UploadIdleExpiry);
+        var expired = _metadata.ExpiredUploads(_time.GetUtcNow() - _options.UploadIdleExpiry);
         foreach (var id in expired)
         {
             await _metadata.DeleteUploadAsync(id);

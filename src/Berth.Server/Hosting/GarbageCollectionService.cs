@@ -5,13 +5,13 @@ using Microsoft.Extensions.Logging;
 namespace Berth.Server.Hosting;
 
 /// <summary>Runs online garbage collection on a schedule inside <c>berth serve</c>.</summary>
-internal sealed partial class GarbageCollectionService(BerthRegistry registry, ServerOptions options, ILogger<GarbageCollectionService> logger)
+internal sealed partial class GarbageCollectionService(BerthRegistry registry, ServerOptions options, TimeProvider time, ILogger<GarbageCollectionService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (options.GarbageCollectionInterval <= TimeSpan.Zero) return;
-        using var timer = new PeriodicTimer(options.GarbageCollectionInterval);
+        using var timer = new PeriodicTimer(options.GarbageCollectionInterval, time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))

@@ -41,8 +41,10 @@ public sealed class RegistryServer : IAsyncDisposable
     public Uri Address =>
         new(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
-    public static RegistryServer Create(ServerOptions options)
+    /// <param name="time">The clock of the registry, auth and background upkeep; the system clock unless a test fakes it.</param>
+    public static RegistryServer Create(ServerOptions options, TimeProvider? time = null)
     {
+        time ??= TimeProvider.System;
         // Settings that can be wrong (certificate, htpasswd, keys, limits) are loaded before storage is opened.
         RequireRealmOffLoopback(options);
         var clientAddresses = new ClientAddressResolver(options.TrustedProxies);
@@ -53,8 +55,8 @@ public sealed class RegistryServer : IAsyncDisposable
             limiter.Dispose();
             limiter = null;
         }
-        var auth = options.Auth is null ? null : BerthAuth.Create(options.Auth, options.Registry.DataDirectory);
-        var registry = BerthRegistry.Open(options.Registry);
+        var auth = options.Auth is null ? null : BerthAuth.Create(options.Auth, options.Registry.DataDirectory, time);
+        var registry = BerthRegistry.Open(options.Registry, time);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(console =>
@@ -94,6 +96,7 @@ public sealed class RegistryServer : IAsyncDisposable
         });
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(time);
         builder.Services.AddHostedService<UploadExpiryService>();
         builder.Services.AddHostedService<GarbageCollectionService>();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));

@@ -5,12 +5,12 @@ using Microsoft.Extensions.Logging;
 namespace Berth.Server.Hosting;
 
 /// <summary>Removes upload sessions (and their data) that have been idle longer than the configured expiry.</summary>
-internal sealed partial class UploadExpiryService(BerthRegistry registry, ServerOptions options, ILogger<UploadExpiryService> logger)
+internal sealed partial class UploadExpiryService(BerthRegistry registry, ServerOptions options, TimeProvider time, ILogger<UploadExpiryService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.UploadSweepInterval);
+        using var timer = new PeriodicTimer(options.UploadSweepInterval, time);
         do
         {
             try

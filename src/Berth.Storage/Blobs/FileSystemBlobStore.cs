@@ -11,8 +11,14 @@ namespace Berth.Storage.Blobs;
 public sealed class FileSystemBlobStore
 {
     private readonly DataDirectory _directory;
+    private readonly TimeProvider _time;
 
-    public FileSystemBlobStore(DataDirectory directory) => _directory = directory;
+    /// <param name="time">The clock that stamps a blob's storage time (garbage collection's grace period counts from it).</param>
+    public FileSystemBlobStore(DataDirectory directory, TimeProvider? time = null)
+    {
+        _directory = directory;
+        _time = time ?? TimeProvider.System;
+    }
 
     public string PathOf(Digest digest) =>
         Path.Combine(_directory.Blobs, digest.Algorithm.Name, digest.Encoded[..2], digest.Encoded);
@@ -41,12 +47,12 @@ public sealed class FileSystemBlobStore
             File.Delete(verifiedFile);
             // Fresh again: garbage collection spares blobs touched within its grace period, so the copy
             // this upload is about to link cannot be collected underneath it.
-            File.SetLastWriteTimeUtc(target, DateTime.UtcNow);
+            File.SetLastWriteTimeUtc(target, _time.GetUtcNow().UtcDateTime);
             return;
         }
         // The upload's last write may be old (a client that paused before its closing PUT); the blob is
         // new to the store now, and garbage collection's grace period counts from here.
-        File.SetLastWriteTimeUtc(target, DateTime.UtcNow);
+        File.SetLastWriteTimeUtc(target, _time.GetUtcNow().UtcDateTime);
         // The rename is durable only once the directory entry is on disk.
         DirectorySync.Flush(folder);
     }
@@ -68,7 +74,7 @@ public sealed class FileSystemBlobStore
     public string Quarantine(Digest digest, string quarantineFolder)
     {
         DataDirectory.CreatePrivateFolder(quarantineFolder);
-        var target = Path.Combine(quarantineFolder, $"{digest.Algorithm.Name}-{digest.Encoded}-{DateTime.UtcNow:yyyyMMddTHHmmss}");
+        var target = Path.Combine(quarantineFolder, $"{digest.Algorithm.Name}-{digest.Encoded}-{_time.GetUtcNow():yyyyMMddTHHmmss}");
         File.Move(PathOf(digest), target);
         return target;
     }

@@ -16,10 +16,13 @@ public sealed partial class SqliteMetadataStore : IMetadataBackend
     private readonly ChangeVersion _version;
     private readonly TagListCache _tagLists = new();
     private readonly string _databasePath;
+    private readonly TimeProvider _time;
 
-    public SqliteMetadataStore(string databasePath)
+    /// <param name="time">The clock for the times recorded (pushes, tag moves, uploads); tests pass a fake one.</param>
+    public SqliteMetadataStore(string databasePath, TimeProvider? time = null)
     {
         _databasePath = Path.GetFullPath(databasePath);
+        _time = time ?? TimeProvider.System;
         _pool = new SqliteConnectionPool(databasePath);
         _writer = new SqliteWriteQueue(_pool.Rent);
         _version = new ChangeVersion(_pool.Rent());
@@ -90,14 +93,14 @@ public sealed partial class SqliteMetadataStore : IMetadataBackend
         return value is DBNull ? null : value;
     }
 
-    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     private static DateTimeOffset Time(long unixMilliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds);
 
     private static long? RepositoryId(SqliteConnection connection, SqliteTransaction? transaction, string repository) =>
         (long?)Scalar(connection, transaction, "SELECT id FROM repositories WHERE name = $name", ("$name", repository));
 
-    private static long EnsureRepository(SqliteConnection connection, SqliteTransaction transaction, string repository)
+    private long EnsureRepository(SqliteConnection connection, SqliteTransaction transaction, string repository)
     {
         if (RepositoryId(connection, transaction, repository) is { } id) return id;
         Execute(connection, transaction, "INSERT INTO repositories (name, created_at) VALUES ($name, $now)", ("$name", repository), ("$now", Now()));

@@ -13,8 +13,8 @@ public class DistributionRegistryFixture : ITestRegistry, IAsyncLifetime
 {
     public const string Binary = "/usr/bin/docker-registry";
 
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "berth-distribution-" + Guid.NewGuid().ToString("N"));
-    private Process? _process;
+    private readonly TemporaryFolder _folder = new("berth-distribution");
+    private BackgroundProcess? _process;
     private int _port;
 
     public string Host => $"127.0.0.1:{_port}";
@@ -33,12 +33,12 @@ public class DistributionRegistryFixture : ITestRegistry, IAsyncLifetime
             throw new InvalidOperationException(
                 $"CNCF Distribution is not installed: {Binary} is missing. Install Debian's package: apt-get install -y docker-registry");
         }
-        Directory.CreateDirectory(_root);
-        var output = new System.Text.StringBuilder();
+        var root = _folder.Path;
+        var log = "";
         for (var attempt = 0; attempt < 3; attempt++)
         {
             _port = FreePort();
-            var config = Path.Combine(_root, "config.yml");
+            var config = Path.Combine(root, "config.yml");
             await File.WriteAllTextAsync(config, $"""
                 version: 0.1
                 log:
@@ -47,7 +47,7 @@ public class DistributionRegistryFixture : ITestRegistry, IAsyncLifetime
                     disabled: true
                 storage:
                   filesystem:
-                    rootdirectory: {Path.Combine(_root, "data")}
+                    rootdirectory: {Path.Combine(root, "data")}
                   delete:
                     enabled: true
                   maintenance:
@@ -58,23 +58,15 @@ public class DistributionRegistryFixture : ITestRegistry, IAsyncLifetime
                 health:
                   storagedriver:
                     enabled: false
-                {ExtraConfiguration(_root)}
+                {ExtraConfiguration(root)}
                 """);
-            var start = new ProcessStartInfo(Binary, ["serve", config])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            _process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {Binary}");
-            _process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-            _process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
+            // Distribution cannot report a port it picked itself, so a port taken meanwhile means another attempt.
+            _process = BackgroundProcess.Start(new ProcessStartInfo(Binary, ["serve", config]));
             if (await WaitUntilReadyAsync()) return;
-            StopProcess();
+            log += _process.Log;
+            await StopProcessAsync();
         }
-        throw new InvalidOperationException($"{Binary} did not start answering on loopback: {output}");
+        throw new InvalidOperationException($"{Binary} did not start answering on loopback: {log}");
     }
 
     private async Task<bool> WaitUntilReadyAsync()
@@ -109,36 +101,16 @@ public class DistributionRegistryFixture : ITestRegistry, IAsyncLifetime
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private void StopProcess()
+    private async Task StopProcessAsync()
     {
         if (_process is null) return;
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit(5000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-        _process.Dispose();
+        await _process.DisposeAsync();
         _process = null;
     }
 
-    public virtual Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
-        StopProcess();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temporary folder is harmless.
-        }
-        return Task.CompletedTask;
+        await StopProcessAsync();
+        _folder.Dispose();
     }
 }

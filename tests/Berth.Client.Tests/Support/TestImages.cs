@@ -9,16 +9,6 @@ namespace Berth.Client.Tests.Support;
 /// <summary>Small but real images: a config naming the platform, one random layer, an image manifest.</summary>
 public static class TestImages
 {
-    public const string ConfigType = "application/vnd.oci.image.config.v1+json";
-    public const string LayerType = "application/vnd.oci.image.layer.v1.tar";
-
-    public static byte[] RandomBytes(int length, int seed)
-    {
-        var bytes = new byte[length];
-        new Random(seed).NextBytes(bytes);
-        return bytes;
-    }
-
     public static (byte[] Config, byte[] Layer, Manifest Manifest) Image(Platform platform, int seed, int layerSize = 4096)
     {
         var config = Encoding.UTF8.GetBytes(new JsonObject
@@ -34,8 +24,8 @@ public static class TestImages
         {
             ["schemaVersion"] = 2,
             ["mediaType"] = MediaTypes.OciManifest,
-            ["config"] = Descriptor(ConfigType, config),
-            ["layers"] = new JsonArray(Descriptor(LayerType, layer)),
+            ["config"] = OciContent.Descriptor(MediaTypes.OciConfig, config),
+            ["layers"] = new JsonArray(OciContent.Descriptor(MediaTypes.OciLayer, layer)),
         });
         return (config, layer, manifest);
     }
@@ -61,7 +51,7 @@ public static class TestImages
             WriteBlob(layout, config);
             WriteBlob(layout, layer);
             WriteBlob(layout, manifest.Bytes);
-            var entry = Descriptor(MediaTypes.OciManifest, manifest.Bytes);
+            var entry = OciContent.Descriptor(MediaTypes.OciManifest, manifest.Bytes);
             entry["platform"] = platforms[i].ToJson();
             entries.Add(entry);
         }
@@ -81,13 +71,6 @@ public static class TestImages
         var digest = Digest.Compute(DigestAlgorithm.Sha256, content);
         layout.WriteBlobAsync(digest, new MemoryStream(content), CancellationToken.None).GetAwaiter().GetResult();
     }
-
-    public static JsonObject Descriptor(string mediaType, byte[] content) => new()
-    {
-        ["mediaType"] = mediaType,
-        ["digest"] = Digest.Compute(DigestAlgorithm.Sha256, content).ToString(),
-        ["size"] = content.Length,
-    };
 
     public static IReadOnlyList<Platform> EightPlatforms { get; } =
     [

@@ -15,56 +15,46 @@ public sealed record LoggedRequest(string Method, string Target, int Status);
 /// </summary>
 public sealed partial class BerthServer : IAsyncDisposable
 {
-    private readonly Daemon _daemon;
+    private readonly BerthProcess _process;
     private readonly Xunit.Abstractions.ITestOutputHelper _output;
 
-    private BerthServer(Daemon daemon, Uri address, Xunit.Abstractions.ITestOutputHelper output)
+    private BerthServer(BerthProcess process, Xunit.Abstractions.ITestOutputHelper output)
     {
-        _daemon = daemon;
+        _process = process;
         _output = output;
-        Address = address;
         Http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
         {
-            BaseAddress = address,
+            BaseAddress = process.Address,
             Timeout = TimeSpan.FromMinutes(2),
         };
     }
 
-    public Uri Address { get; }
+    public Uri Address => _process.Address;
 
     /// <summary>"127.0.0.1:PORT", the registry host part of image references.</summary>
-    public string Host => $"{Address.Host}:{Address.Port}";
+    public string Host => _process.Host;
 
     public HttpClient Http { get; }
 
     public static async Task<BerthServer> StartAsync(Sandbox sandbox)
     {
-        var berth = Path.Combine(AppContext.BaseDirectory, "berth.dll");
-        if (!File.Exists(berth)) throw new FileNotFoundException("the berth executable was not built next to the tests", berth);
-        var dotnet = ChildProcess.Require("dotnet", "the .NET SDK");
         var environment = sandbox.Environment();
         environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         environment["DOTNET_NOLOGO"] = "1";
-        var info = ChildProcess.StartInfo(dotnet,
-            ["exec", berth, "serve", "--listen", "127.0.0.1:0", "--data", sandbox.Folder("berth-data-" + Guid.NewGuid().ToString("N")[..8]), "--log-level", "Information"],
-            environment, sandbox.Root);
-        var daemon = Daemon.Start(info);
-        try
+        // Information logs every request, which the tests read back (see Requests).
+        var process = await BerthProcess.StartAsync(new BerthProcessOptions
         {
-            var line = await daemon.WaitForLineAsync(l => l.Contains("listening on "), TimeSpan.FromSeconds(60), "that it is listening");
-            var address = new Uri(ListeningOn().Match(line).Groups["address"].Value);
-            return sandbox.Own(new BerthServer(daemon, address, sandbox.Output));
-        }
-        catch
-        {
-            await daemon.DisposeAsync();
-            throw;
-        }
+            DataDirectory = sandbox.Folder("berth-data-" + Guid.NewGuid().ToString("N")[..8]),
+            LogLevel = "Information",
+            Environment = environment,
+            WorkingDirectory = sandbox.Root,
+        });
+        return sandbox.Own(new BerthServer(process, sandbox.Output));
     }
 
     /// <summary>The requests logged so far (the log is written asynchronously; see <see cref="WaitForRequestAsync"/>).</summary>
     public IReadOnlyList<LoggedRequest> Requests() =>
-        _daemon.Lines.Select(l => RequestLine().Match(l)).Where(m => m.Success)
+        _process.Lines.Select(l => RequestLine().Match(l)).Where(m => m.Success)
             .Select(m => new LoggedRequest(m.Groups["method"].Value, Uri.UnescapeDataString(m.Groups["target"].Value), int.Parse(m.Groups["status"].Value)))
             .ToList();
 
@@ -78,7 +68,7 @@ public sealed partial class BerthServer : IAsyncDisposable
         }
     }
 
-    public string Log => _daemon.Log;
+    public string Log => _process.Log;
 
     /// <summary>A manifest as Berth serves it: bytes, Content-Type and Docker-Content-Digest.</summary>
     public async Task<(byte[] Content, string MediaType, string Digest)> GetManifestAsync(string repository, string reference)
@@ -95,7 +85,7 @@ public sealed partial class BerthServer : IAsyncDisposable
         }
         var content = await response.Content.ReadAsByteArrayAsync();
         var digest = response.Headers.GetValues("Docker-Content-Digest").Single();
-        Assert.Equal(Hashes.Sha256(content), digest);
+        Assert.Equal(ContentDigest.Sha256(content), digest);
         return (content, response.Content.Headers.ContentType!.MediaType!, digest);
     }
 
@@ -143,7 +133,7 @@ public sealed partial class BerthServer : IAsyncDisposable
     public async Task PushAsync(OciLayout layout, Descriptor root, string repository, string tag)
     {
         var closure = layout.Closure(root);
-        foreach (var blob in closure.Where(d => !MediaTypes.IsManifestOrIndex(d.MediaType)))
+        foreach (var blob in closure.Where(d => !MediaTypes.IsKnownManifest(d.MediaType)))
         {
             await using var file = File.OpenRead(layout.BlobPath(blob.Digest));
             using var content = new StreamContent(file);
@@ -153,7 +143,7 @@ public sealed partial class BerthServer : IAsyncDisposable
             Assert.True(response.StatusCode == HttpStatusCode.Created, $"seeding blob {blob.Digest}: {(int)response.StatusCode}");
         }
         // Children before parents: manifests first, then indexes, the root last under its tag.
-        foreach (var manifest in closure.Where(d => MediaTypes.IsManifestOrIndex(d.MediaType)).Reverse())
+        foreach (var manifest in closure.Where(d => MediaTypes.IsKnownManifest(d.MediaType)).Reverse())
         {
             var reference = manifest.Digest == root.Digest ? tag : manifest.Digest;
             using var content = new ByteArrayContent(layout.ReadBlob(manifest.Digest));
@@ -167,14 +157,11 @@ public sealed partial class BerthServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        await _daemon.DisposeAsync();
+        await _process.DisposeAsync();
         // Shown with a failing test: how each client actually talked to Berth.
         _output.WriteLine("--- berth serve log ---");
         _output.WriteLine(Log);
     }
-
-    [GeneratedRegex(@"listening on (?<address>http://\S+?)/? with")]
-    private static partial Regex ListeningOn();
 
     [GeneratedRegex(@"RequestLoggingMiddleware\[1\] (?<method>[A-Z]+) (?<target>\S+) (?<status>\d{3}) ")]
     private static partial Regex RequestLine();

@@ -132,13 +132,12 @@ public static class Images
         using (var file = File.Create(temporary))
         {
             using var gzip = new GZipStream(file, level, leaveOpen: true);
-            using var tarHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            using (var hashing = new HashingWriteStream(gzip, tarHash))
+            using var hashing = new Sha256Sink(gzip);
             using (var tar = new TarWriter(hashing, TarEntryFormat.Ustar, leaveOpen: true))
             {
                 write(tar);
             }
-            diffId = "sha256:" + Convert.ToHexStringLower(tarHash.GetHashAndReset());
+            diffId = hashing.Digest();
         }
         return new Layer(layout.AdoptBlob(temporary, MediaTypes.OciLayerGzip), diffId);
     }
@@ -157,28 +156,6 @@ public static class Images
     {
         using var data = new MemoryStream(content);
         tar.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, name) { DataStream = data, Mode = mode, ModificationTime = Epoch });
-    }
-
-    /// <summary>Passes writes through to an inner stream and into a hash.</summary>
-    private sealed class HashingWriteStream(Stream inner, IncrementalHash hash) : Stream
-    {
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() => inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            hash.AppendData(buffer);
-            inner.Write(buffer);
-        }
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -60,7 +59,7 @@ public sealed class OciLayout
 
     public Descriptor WriteBlob(byte[] content, string mediaType)
     {
-        var digest = Hashes.Sha256(content);
+        var digest = ContentDigest.Sha256(content);
         File.WriteAllBytes(BlobPath(digest), content);
         return new Descriptor(mediaType, digest, content.Length);
     }
@@ -68,7 +67,7 @@ public sealed class OciLayout
     /// <summary>Moves a file that is already complete into blobs/, named by its digest.</summary>
     public Descriptor AdoptBlob(string file, string mediaType)
     {
-        var digest = Hashes.Sha256File(file);
+        var digest = ContentDigest.Sha256File(file);
         var size = new FileInfo(file).Length;
         File.Move(file, BlobPath(digest), overwrite: true);
         return new Descriptor(mediaType, digest, size);
@@ -114,9 +113,9 @@ public sealed class OciLayout
         {
             if (found.Any(d => d.Digest == descriptor.Digest)) return;
             found.Add(descriptor);
-            if (!MediaTypes.IsManifestOrIndex(descriptor.MediaType)) return;
+            if (!MediaTypes.IsKnownManifest(descriptor.MediaType)) return;
             var json = ReadJsonBlob(descriptor.Digest);
-            foreach (var child in MediaTypes.Children(json)) Walk(child);
+            foreach (var child in ContentGraph.Children(json)) Walk(child);
         }
     }
 
@@ -139,21 +138,9 @@ public sealed class OciLayout
     }
 }
 
-public static class MediaTypes
+/// <summary>How manifests and indexes point at other content.</summary>
+public static class ContentGraph
 {
-    public const string OciManifest = "application/vnd.oci.image.manifest.v1+json";
-    public const string OciIndex = "application/vnd.oci.image.index.v1+json";
-    public const string OciConfig = "application/vnd.oci.image.config.v1+json";
-    public const string OciLayerGzip = "application/vnd.oci.image.layer.v1.tar+gzip";
-    public const string DockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
-    public const string DockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json";
-    public const string DockerConfig = "application/vnd.docker.container.image.v1+json";
-    public const string DockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
-
-    public static bool IsIndex(string mediaType) => mediaType is OciIndex or DockerManifestList;
-
-    public static bool IsManifestOrIndex(string mediaType) => mediaType is OciManifest or DockerManifest || IsIndex(mediaType);
-
     /// <summary>The descriptors a manifest (config and layers) or an index (manifests) points to.</summary>
     public static IEnumerable<Descriptor> Children(JsonNode manifest)
     {
@@ -161,62 +148,5 @@ public static class MediaTypes
             ? manifests
             : new JsonArray([manifest["config"]!.DeepClone(), .. manifest["layers"]!.AsArray().Select(l => l!.DeepClone())]);
         return nodes.Select(n => new Descriptor((string)n!["mediaType"]!, (string)n["digest"]!, (long)n["size"]!)).ToList();
-    }
-}
-
-public static class Hashes
-{
-    public static string Sha256(byte[] content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
-
-    public static string Sha256File(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
-}
-
-/// <summary>A write-only stream that only hashes and counts what is written to it (for large client output).</summary>
-public sealed class Sha256Sink : Stream
-{
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-
-    public long Count { get; private set; }
-
-    public string Digest() => "sha256:" + Convert.ToHexStringLower(_hash.GetCurrentHash());
-
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => Count;
-    public override long Position { get => Count; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        _hash.AppendData(buffer);
-        Count += buffer.Length;
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        Write(buffer.AsSpan(offset, count));
-        return Task.CompletedTask;
-    }
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        Write(buffer.Span);
-        return ValueTask.CompletedTask;
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _hash.Dispose();
-        base.Dispose(disposing);
     }
 }

@@ -123,9 +123,9 @@ public sealed class Sandbox : IAsyncDisposable
     }
 
     /// <summary>Starts a long-running client (containerd) in the sandbox; it is killed when the sandbox is disposed.</summary>
-    public Daemon StartDaemon(ThirdPartyClient client, IEnumerable<string> arguments)
+    public BackgroundProcess StartDaemon(ThirdPartyClient client, IEnumerable<string> arguments)
     {
-        var daemon = Daemon.Start(Isolated(client, arguments, null, null));
+        var daemon = BackgroundProcess.Start(Isolated(client, arguments, null, null));
         _owned.Add(daemon);
         return daemon;
     }

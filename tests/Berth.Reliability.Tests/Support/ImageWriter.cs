@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Berth.Reliability.Tests.Support;
@@ -11,23 +10,13 @@ public sealed record PushedImage(string Repository, string ManifestDigest, byte[
 /// <summary>Pushes small images over HTTP; every call reports only what the server acknowledged.</summary>
 public static class ImageWriter
 {
-    public const string ManifestType = "application/vnd.oci.image.manifest.v1+json";
-
-    public static string Sha256(byte[] content) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(content));
-
     /// <summary>Builds an image with one shared layer and one unique layer; nothing is sent yet.</summary>
     public static PushedImage Compose(string repository, byte[] sharedLayer, Random random)
     {
         var unique = new byte[random.Next(100, 20_000)];
         random.NextBytes(unique);
-        var config = Encoding.UTF8.GetBytes($"{{\"nonce\":{random.NextInt64()}}}");
-        var blobs = new List<(string, byte[])> { (Sha256(config), config), (Sha256(sharedLayer), sharedLayer), (Sha256(unique), unique) };
-        var layers = string.Join(',', blobs.Skip(1).Select(b =>
-            $"{{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"{b.Item1}\",\"size\":{b.Item2.Length}}}"));
-        var manifest = Encoding.UTF8.GetBytes(
-            $"{{\"schemaVersion\":2,\"mediaType\":\"{ManifestType}\",\"config\":{{\"mediaType\":\"application/vnd.oci.image.config.v1+json\"," +
-            $"\"digest\":\"{blobs[0].Item1}\",\"size\":{config.Length}}},\"layers\":[{layers}]}}");
-        return new PushedImage(repository, Sha256(manifest), manifest, blobs);
+        var image = TestImage.Create(Encoding.UTF8.GetBytes($"{{\"nonce\":{random.NextInt64()}}}"), sharedLayer, unique);
+        return new PushedImage(repository, image.Digest, image.Manifest, image.Blobs);
     }
 
     public static async Task PushBlobsAsync(HttpClient client, PushedImage image)
@@ -43,7 +32,7 @@ public static class ImageWriter
     public static async Task<HttpStatusCode> PutManifestAsync(HttpClient client, PushedImage image, string tag)
     {
         using var body = new ByteArrayContent(image.Manifest);
-        body.Headers.ContentType = new MediaTypeHeaderValue(ManifestType);
+        body.Headers.ContentType = new MediaTypeHeaderValue(MediaTypes.OciManifest);
         using var response = await client.PutAsync($"/v2/{image.Repository}/manifests/{tag}", body);
         return response.StatusCode;
     }

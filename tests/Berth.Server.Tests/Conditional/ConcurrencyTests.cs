@@ -72,7 +72,7 @@ public sealed class ConcurrencyTests(ProcessClusterFixture sharedProcesses, ITes
         {
             using var response = await client.SendAsync(HttpMethod.Put, s.ManifestPath(Tag), [("If-Match", Quoted(s.D1))],
                 ManifestContent(manifests[i]));
-            return new Attempt(RegistryContent.Sha256(manifests[i]), response.StatusCode, response.Header("ETag"));
+            return new Attempt(Sha256(manifests[i]), response.StatusCode, response.Header("ETag"));
         });
 
         var winner = Assert.Single(attempts, a => a.Status == HttpStatusCode.Created);
@@ -107,15 +107,15 @@ public sealed class ConcurrencyTests(ProcessClusterFixture sharedProcesses, ITes
         var repository = Repository("create-only", servers, processes);
         var indexes = Enumerable.Range(0, 32)
             .Select(i => Encoding.UTF8.GetBytes(
-                $"{{\"schemaVersion\":2,\"mediaType\":\"{RegistryContent.IndexType}\",\"manifests\":[],\"annotations\":{{\"racer\":\"{i}\"}}}}"))
+                $"{{\"schemaVersion\":2,\"mediaType\":\"{MediaTypes.OciIndex}\",\"manifests\":[],\"annotations\":{{\"racer\":\"{i}\"}}}}"))
             .ToList();
         var clients = Clients(cluster, 32);
 
         var attempts = await Race.RunAsync(clients, async (client, i) =>
         {
             using var response = await client.SendAsync(HttpMethod.Put, $"/v2/{repository}/manifests/v1.0", [("If-None-Match", "*")],
-                ManifestContent(indexes[i], RegistryContent.IndexType));
-            return new Attempt(RegistryContent.Sha256(indexes[i]), response.StatusCode, response.Header("ETag"));
+                ManifestContent(indexes[i], MediaTypes.OciIndex));
+            return new Attempt(Sha256(indexes[i]), response.StatusCode, response.Header("ETag"));
         });
 
         var winner = Assert.Single(attempts, a => a.Status == HttpStatusCode.Created);
@@ -146,7 +146,7 @@ public sealed class ConcurrencyTests(ProcessClusterFixture sharedProcesses, ITes
         var referrers = Enumerable.Range(0, 16).Select(i => s.Manifest(2000 + i, subject: s.D1, artifactType: SignatureType)).ToList();
         foreach (var referrer in referrers)
         {
-            using var pushed = await s.PutAsync(RegistryContent.Sha256(referrer), referrer);
+            using var pushed = await s.PutAsync(Sha256(referrer), referrer);
             Assert.Equal(HttpStatusCode.Created, pushed.StatusCode);
         }
         // With two servers each client reads from one node and writes through the other.
@@ -161,7 +161,7 @@ public sealed class ConcurrencyTests(ProcessClusterFixture sharedProcesses, ITes
         using var index = JsonDocument.Parse(await final.Content.ReadAsByteArrayAsync());
         var listed = index.RootElement.GetProperty("manifests").EnumerateArray().Select(d => d.GetProperty("digest").GetString()!).ToList();
         Assert.Equal(16, listed.Count);
-        Assert.Equal(referrers.Select(RegistryContent.Sha256).Order(), listed.Order());
+        Assert.Equal(referrers.Select(Sha256).Order(), listed.Order());
 
         // No lost update: the tag's history is one unbroken chain of 16 writes, each from the previous one.
         var history = await HistoryAsync(cluster.NewClient(0), s.Repository, fallbackTag);
@@ -178,17 +178,17 @@ public sealed class ConcurrencyTests(ProcessClusterFixture sharedProcesses, ITes
     /// </summary>
     private static async Task<int> AppendWithRetriesAsync(HttpClient reader, HttpClient writer, string repository, string tag, byte[] referrer)
     {
-        var digest = RegistryContent.Sha256(referrer);
+        var digest = Sha256(referrer);
         for (var attempt = 1; attempt <= 200; attempt++)
         {
             JsonObject index;
             (string, string) condition;
             using (var get = await reader.SendAsync(HttpMethod.Get, $"/v2/{repository}/manifests/{tag}",
-                       [("Cache-Control", "no-cache"), ("Accept", RegistryContent.IndexType)]))
+                       [("Cache-Control", "no-cache"), ("Accept", MediaTypes.OciIndex)]))
             {
                 if (get.StatusCode == HttpStatusCode.NotFound)
                 {
-                    index = new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = RegistryContent.IndexType, ["manifests"] = new JsonArray() };
+                    index = new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = MediaTypes.OciIndex, ["manifests"] = new JsonArray() };
                     condition = ("If-None-Match", "*");
                 }
                 else
@@ -201,12 +201,12 @@ public sealed class ConcurrencyTests(ProcessClusterFixture sharedProcesses, ITes
             }
             var manifests = index["manifests"]!.AsArray();
             if (manifests.Any(d => d!["digest"]!.GetValue<string>() == digest)) return attempt;
-            var descriptor = RegistryContent.Descriptor(RegistryContent.ImageManifestType, digest, referrer.Length);
+            var descriptor = Descriptor(MediaTypes.OciManifest, digest, referrer.Length);
             descriptor["artifactType"] = SignatureType;
             manifests.Add(descriptor);
 
             using var put = await writer.SendAsync(HttpMethod.Put, $"/v2/{repository}/manifests/{tag}", [condition],
-                ManifestContent(Encoding.UTF8.GetBytes(index.ToJsonString()), RegistryContent.IndexType));
+                ManifestContent(Encoding.UTF8.GetBytes(index.ToJsonString()), MediaTypes.OciIndex));
             if (put.StatusCode == HttpStatusCode.Created) return attempt;
             Assert.Equal(HttpStatusCode.PreconditionFailed, put.StatusCode);
             await Task.Delay(Random.Shared.Next(1, 15)); // back off with jitter

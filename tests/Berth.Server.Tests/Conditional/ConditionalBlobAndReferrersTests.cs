@@ -12,7 +12,7 @@ namespace Berth.Server.Tests.Conditional;
 /// responses, whose ETag is the digest of the exact body: cases 51–55 of section 6 of the
 /// conditional-requests design reference, plus conditional blob deletes.
 /// </summary>
-public sealed class ConditionalBlobAndReferrersTests(SharedRegistryFixture fixture) : IClassFixture<SharedRegistryFixture>
+public sealed class ConditionalBlobAndReferrersTests(InProcessBerthFixture fixture) : IClassFixture<InProcessBerthFixture>
 {
     private const string Signal = ConditionalAssert.Signal;
     private const string SignatureType = "application/vnd.example.signature.v1";
@@ -137,7 +137,7 @@ public sealed class ConditionalBlobAndReferrersTests(SharedRegistryFixture fixtu
     public async Task BlobDelete_EvaluatesPreconditions()
     {
         var s = await ScenarioAsync("blobs/delete");
-        var extra = RegistryContent.RandomBytes(32, 4242);
+        var extra = RandomBytes(32, 4242);
         var digest = await s.Client.PushBlobAsync(s.Repository, extra);
 
         using var stale = await s.Client.SendAsync(HttpMethod.Delete, BlobPath(s, digest), [("If-Match", Quoted(D9))]);
@@ -163,14 +163,14 @@ public sealed class ConditionalBlobAndReferrersTests(SharedRegistryFixture fixtu
     {
         var s = await ScenarioAsync("referrers/case55");
         var signature = s.Manifest(100, subject: s.D1, artifactType: SignatureType);
-        using (var pushed = await s.PutAsync(RegistryContent.Sha256(signature), signature)) Assert.Equal(HttpStatusCode.Created, pushed.StatusCode);
+        using (var pushed = await s.PutAsync(Sha256(signature), signature)) Assert.Equal(HttpStatusCode.Created, pushed.StatusCode);
 
         using var first = await s.Client.GetAsync(ReferrersPath(s));
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         var body = await first.Content.ReadAsByteArrayAsync();
         var etag = first.Header("ETag");
         // Design doc §5.1: the quoted digest of the exact response bytes (answers distribution-spec #513).
-        Assert.Equal(Quoted(RegistryContent.Sha256(body)), etag);
+        Assert.Equal(Quoted(Sha256(body)), etag);
         Assert.Equal("yes", first.Header(Signal));
 
         // The body is deterministic: the same list gives the same bytes and ETag.
@@ -188,13 +188,13 @@ public sealed class ConditionalBlobAndReferrersTests(SharedRegistryFixture fixtu
         Assert.Empty(await revalidated.Content.ReadAsByteArrayAsync());
 
         var sbom = s.Manifest(101, subject: s.D1, artifactType: SbomType);
-        using (var pushed = await s.PutAsync(RegistryContent.Sha256(sbom), sbom)) Assert.Equal(HttpStatusCode.Created, pushed.StatusCode);
+        using (var pushed = await s.PutAsync(Sha256(sbom), sbom)) Assert.Equal(HttpStatusCode.Created, pushed.StatusCode);
 
         using var changed = await s.Client.SendAsync(HttpMethod.Get, ReferrersPath(s), [("If-None-Match", etag)]);
         Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
         var newBody = await changed.Content.ReadAsByteArrayAsync();
         Assert.NotEqual(etag, changed.Header("ETag"));
-        Assert.Equal(Quoted(RegistryContent.Sha256(newBody)), changed.Header("ETag"));
+        Assert.Equal(Quoted(Sha256(newBody)), changed.Header("ETag"));
         using var document = JsonDocument.Parse(newBody);
         Assert.Equal(2, document.RootElement.GetProperty("manifests").GetArrayLength());
     }
@@ -206,14 +206,14 @@ public sealed class ConditionalBlobAndReferrersTests(SharedRegistryFixture fixtu
         foreach (var (seed, type) in new[] { (200, SignatureType), (201, SbomType) })
         {
             var referrer = s.Manifest(seed, subject: s.D1, artifactType: type);
-            using var pushed = await s.PutAsync(RegistryContent.Sha256(referrer), referrer);
+            using var pushed = await s.PutAsync(Sha256(referrer), referrer);
             Assert.Equal(HttpStatusCode.Created, pushed.StatusCode);
         }
         using var all = await s.Client.GetAsync(ReferrersPath(s));
         using var filtered = await s.Client.GetAsync(ReferrersPath(s, SbomType));
         Assert.Equal("artifactType", filtered.Header("OCI-Filters-Applied"));
         var filteredBody = await filtered.Content.ReadAsByteArrayAsync();
-        Assert.Equal(Quoted(RegistryContent.Sha256(filteredBody)), filtered.Header("ETag"));
+        Assert.Equal(Quoted(Sha256(filteredBody)), filtered.Header("ETag"));
         Assert.NotEqual(all.Header("ETag"), filtered.Header("ETag"));
 
         using var revalidated = await s.Client.SendAsync(HttpMethod.Get, ReferrersPath(s, SbomType), [("If-None-Match", filtered.Header("ETag"))]);
@@ -229,12 +229,12 @@ public sealed class ConditionalBlobAndReferrersTests(SharedRegistryFixture fixtu
         var s = await ScenarioAsync("referrers/case55m");
         using var empty = await s.Client.GetAsync(ReferrersPath(s));
         Assert.Equal(HttpStatusCode.OK, empty.StatusCode);
-        Assert.Equal(Quoted(RegistryContent.Sha256(await empty.Content.ReadAsByteArrayAsync())), empty.Header("ETag"));
+        Assert.Equal(Quoted(Sha256(await empty.Content.ReadAsByteArrayAsync())), empty.Header("ETag"));
 
         using var stale = await s.Client.SendAsync(HttpMethod.Get, ReferrersPath(s), [("If-Match", Quoted(D9))]);
         Assert.Equal(HttpStatusCode.PreconditionFailed, stale.StatusCode);
         using var current = await s.Client.SendAsync(HttpMethod.Get, ReferrersPath(s), [("If-Match", empty.Header("ETag"))]);
         Assert.Equal(HttpStatusCode.OK, current.StatusCode);
-        Assert.Equal(new MediaTypeHeaderValue(RegistryContent.IndexType).MediaType, current.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(new MediaTypeHeaderValue(MediaTypes.OciIndex).MediaType, current.Content.Headers.ContentType?.MediaType);
     }
 }

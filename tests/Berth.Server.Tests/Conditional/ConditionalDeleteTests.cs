@@ -10,7 +10,7 @@ namespace Berth.Server.Tests.Conditional;
 /// design reference (use case 5, "conditional untag"). Case 50 needs a registry with deletion
 /// disabled; Berth always allows deletion, so it is deferred until such a mode exists.
 /// </summary>
-public sealed class ConditionalDeleteTests(SharedRegistryFixture fixture) : IClassFixture<SharedRegistryFixture>
+public sealed class ConditionalDeleteTests(InProcessBerthFixture fixture) : IClassFixture<InProcessBerthFixture>
 {
     private Task<ConditionalScenario> ScenarioAsync(string repository) => CreateAsync(fixture.Client, repository);
 
@@ -125,7 +125,7 @@ public sealed class ConditionalDeleteTests(SharedRegistryFixture fixture) : ICla
     public async Task EmptyIfMatchOnADelete_Is400()
     {
         var s = await ScenarioAsync("deletes/empty");
-        var response = await RawHttp.SendAsync(fixture.Registry.Address, "DELETE", s.TagPath, [("If-Match", "")]);
+        var response = await RawHttp.SendAsync(fixture.Berth.Address, "DELETE", s.TagPath, [("If-Match", "")]);
         Assert.Equal(400, response.Status);
         Assert.Equal(s.D1, await s.CurrentDigestAsync());
     }
@@ -134,7 +134,7 @@ public sealed class ConditionalDeleteTests(SharedRegistryFixture fixture) : ICla
     public async Task IfMatchOnSeveralFieldLines_OnADelete_IsOneList()
     {
         var s = await ScenarioAsync("deletes/lines");
-        var response = await RawHttp.SendAsync(fixture.Registry.Address, "DELETE", s.TagPath,
+        var response = await RawHttp.SendAsync(fixture.Berth.Address, "DELETE", s.TagPath,
             [("If-Match", Quoted(s.D2)), ("If-Match", Quoted(s.D1))]);
         Assert.Equal(202, response.Status);
         Assert.Null(await s.CurrentDigestAsync());

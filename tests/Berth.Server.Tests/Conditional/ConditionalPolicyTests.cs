@@ -1,4 +1,5 @@
 using System.Net;
+using Berth.Registry;
 using Berth.Registry.Policies;
 using Berth.Server.Tests.Support;
 using static Berth.Server.Tests.Support.ConditionalScenario;
@@ -6,13 +7,9 @@ using static Berth.Server.Tests.Support.ConditionalScenario;
 namespace Berth.Server.Tests.Conditional;
 
 /// <summary>A server with the two tag-protection policies of issue 3 configured on their own repositories.</summary>
-public sealed class PolicyRegistryFixture : IAsyncLifetime
+public sealed class PolicyRegistryFixture : InProcessBerthFixture
 {
-    private TestRegistry? _registry;
-
-    public TestRegistry Registry => _registry ?? throw new InvalidOperationException("not started");
-
-    public async Task InitializeAsync() => _registry = await TestRegistry.StartAsync(options => options with
+    protected override RegistryOptions ConfigureRegistry(RegistryOptions options) => options with
     {
         Policies =
         [
@@ -21,12 +18,7 @@ public sealed class PolicyRegistryFixture : IAsyncLifetime
             // Release tags are create-only.
             new RepositoryPolicy { Repositories = "releases/**", Tags = "v*", ImmutableTags = true },
         ],
-    });
-
-    public async Task DisposeAsync()
-    {
-        if (_registry is not null) await _registry.DisposeAsync();
-    }
+    };
 }
 
 /// <summary>
@@ -36,7 +28,7 @@ public sealed class PolicyRegistryFixture : IAsyncLifetime
 /// </summary>
 public sealed class ConditionalPolicyTests(PolicyRegistryFixture fixture) : IClassFixture<PolicyRegistryFixture>
 {
-    private HttpClient Client => fixture.Registry.Client;
+    private HttpClient Client => fixture.Berth.Client;
 
     private const string FallbackTag = "sha256-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Berth.Server.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 using static Berth.Server.Tests.Support.ConditionalScenario;
 
 namespace Berth.Server.Tests.Conditional;
@@ -9,7 +10,7 @@ namespace Berth.Server.Tests.Conditional;
 /// reference (RFC 9110 §13 on GET/HEAD). Case 18 needs a private repository, and the unauthenticated
 /// half of case 1 a 401; Berth has no authentication yet, so both are left for when it does.
 /// </summary>
-public sealed class ConditionalReadTests(SharedRegistryFixture fixture) : IClassFixture<SharedRegistryFixture>
+public sealed class ConditionalReadTests(InProcessBerthFixture fixture) : IClassFixture<InProcessBerthFixture>
 {
     private const string Signal = ConditionalAssert.Signal;
 
@@ -137,13 +138,13 @@ public sealed class ConditionalReadTests(SharedRegistryFixture fixture) : IClass
     {
         // RFC 9110 §5.3: two field lines are one list; HttpClient would fold them, so send raw lines.
         var s = await ScenarioAsync("reads/case08");
-        var hit = await RawHttp.SendAsync(fixture.Registry.Address, "GET", s.TagPath,
+        var hit = await RawHttp.SendAsync(fixture.Berth.Address, "GET", s.TagPath,
             [("If-None-Match", Quoted(s.D2)), ("If-None-Match", Quoted(s.D1))]);
         Assert.Equal(304, hit.Status);
         Assert.Equal(Quoted(s.D1), hit.Header("ETag"));
         Assert.Empty(hit.Body);
 
-        var miss = await RawHttp.SendAsync(fixture.Registry.Address, "GET", s.TagPath,
+        var miss = await RawHttp.SendAsync(fixture.Berth.Address, "GET", s.TagPath,
             [("If-None-Match", Quoted(s.D2)), ("If-None-Match", Quoted(s.D3))]);
         Assert.Equal(200, miss.Status);
         Assert.Equal(s.M1, miss.Body);
@@ -261,10 +262,12 @@ public sealed class ConditionalReadTests(SharedRegistryFixture fixture) : IClass
     {
         // Issue 3: a tag's Last-Modified is when it last moved, so a date-based revalidation after a
         // move must not be answered 304.
-        var s = await ScenarioAsync("reads/case17m");
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var berth = await InProcessBerth.StartAsync(time: time);
+        var s = await CreateAsync(berth.Client, "reads/case17m");
         using var before = await s.GetAsync(Tag);
         var firstDate = before.Header("Last-Modified");
-        await Task.Delay(1100); // HTTP dates have one-second resolution.
+        time.Advance(TimeSpan.FromSeconds(1)); // HTTP dates have one-second resolution.
         using (var moved = await s.PutAsync(Tag, s.M2)) Assert.Equal(HttpStatusCode.Created, moved.StatusCode);
         using var response = await s.GetAsync(Tag, ("If-Modified-Since", firstDate));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

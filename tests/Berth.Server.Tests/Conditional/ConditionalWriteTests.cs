@@ -12,7 +12,7 @@ namespace Berth.Server.Tests.Conditional;
 /// nor a read-only mode yet, so both are deferred (the 405-before-412 rule is checked on a method that
 /// is not allowed instead).
 /// </summary>
-public sealed class ConditionalWriteTests(SharedRegistryFixture fixture) : IClassFixture<SharedRegistryFixture>
+public sealed class ConditionalWriteTests(InProcessBerthFixture fixture) : IClassFixture<InProcessBerthFixture>
 {
     private const string Signal = ConditionalAssert.Signal;
 
@@ -69,8 +69,8 @@ public sealed class ConditionalWriteTests(SharedRegistryFixture fixture) : IClas
     {
         // RFC 9110 §5.3: every field line counts; a server reading only the first would 412 here.
         var s = await ScenarioAsync("writes/case22l");
-        var response = await RawHttp.SendAsync(fixture.Registry.Address, "PUT", s.TagPath,
-            [("If-Match", Quoted(D9)), ("If-Match", Quoted(s.D1))], s.M2, RegistryContent.ImageManifestType);
+        var response = await RawHttp.SendAsync(fixture.Berth.Address, "PUT", s.TagPath,
+            [("If-Match", Quoted(D9)), ("If-Match", Quoted(s.D1))], s.M2, MediaTypes.OciManifest);
         Assert.Equal(201, response.Status);
         Assert.Equal(s.D2, await s.CurrentDigestAsync());
     }
@@ -192,8 +192,8 @@ public sealed class ConditionalWriteTests(SharedRegistryFixture fixture) : IClas
     {
         // A valid first line must not hide an invalid second one.
         var s = await ScenarioAsync("writes/case31l");
-        var response = await RawHttp.SendAsync(fixture.Registry.Address, "PUT", s.TagPath,
-            [("If-Match", Quoted(s.D1)), ("If-Match", "\"unterminated")], s.M2, RegistryContent.ImageManifestType);
+        var response = await RawHttp.SendAsync(fixture.Berth.Address, "PUT", s.TagPath,
+            [("If-Match", Quoted(s.D1)), ("If-Match", "\"unterminated")], s.M2, MediaTypes.OciManifest);
         Assert.Equal(400, response.Status);
         await AssertUnchangedAsync(s, s.D2);
     }
@@ -203,14 +203,14 @@ public sealed class ConditionalWriteTests(SharedRegistryFixture fixture) : IClas
     {
         // HttpClient cannot send an empty header value, so this goes over a raw socket.
         var s = await ScenarioAsync("writes/case32");
-        var response = await RawHttp.SendAsync(fixture.Registry.Address, "PUT", s.TagPath,
-            [("If-Match", "")], s.M2, RegistryContent.ImageManifestType);
+        var response = await RawHttp.SendAsync(fixture.Berth.Address, "PUT", s.TagPath,
+            [("If-Match", "")], s.M2, MediaTypes.OciManifest);
         Assert.Equal(400, response.Status);
         Assert.Contains("If-Match", response.Text, StringComparison.Ordinal);
         await AssertUnchangedAsync(s, s.D2);
 
-        var noneMatch = await RawHttp.SendAsync(fixture.Registry.Address, "PUT", s.TagPath,
-            [("If-None-Match", "  ")], s.M2, RegistryContent.ImageManifestType);
+        var noneMatch = await RawHttp.SendAsync(fixture.Berth.Address, "PUT", s.TagPath,
+            [("If-None-Match", "  ")], s.M2, MediaTypes.OciManifest);
         Assert.Equal(400, noneMatch.Status);
         await AssertUnchangedAsync(s, s.D2);
     }
@@ -305,7 +305,7 @@ public sealed class ConditionalWriteTests(SharedRegistryFixture fixture) : IClas
         await ConditionalAssert.PreconditionFailedAsync(probe, s.D2);
 
         var m4 = s.Manifest(4);
-        var d4 = RegistryContent.Sha256(m4);
+        var d4 = Sha256(m4);
         using var absent = await s.PutAsync(d4, m4, ("If-None-Match", "*"));
         Assert.Equal(HttpStatusCode.Created, absent.StatusCode);
         Assert.Equal(HttpStatusCode.OK, await s.ManifestStatusAsync(d4));
@@ -387,7 +387,7 @@ public sealed class ConditionalWriteTests(SharedRegistryFixture fixture) : IClas
         // The body is an index with no children, so the push needs no blobs in the new repository.
         var index = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[]}"u8.ToArray();
         using var response = await fixture.Client.SendAsync(HttpMethod.Put, "/v2/writes/ghost/manifests/t",
-            [("If-Match", "*")], ManifestContent(index, RegistryContent.IndexType));
+            [("If-Match", "*")], ManifestContent(index, MediaTypes.OciIndex));
         Assert.Equal(HttpStatusCode.PreconditionFailed, response.StatusCode);
         using var catalog = await fixture.Client.GetAsync("/v2/_catalog");
         using var document = JsonDocument.Parse(await catalog.Content.ReadAsStringAsync());

@@ -9,7 +9,7 @@ namespace Berth.Server.Tests.Conditional;
 /// section 6): not the tag or its Last-Modified, not the tags list, not the referrers list, not the
 /// catalog, not the tag history, and the refused manifest cannot be fetched by digest.
 /// </summary>
-public sealed class PreconditionFailureTests(SharedRegistryFixture fixture) : IClassFixture<SharedRegistryFixture>
+public sealed class PreconditionFailureTests(InProcessBerthFixture fixture) : IClassFixture<InProcessBerthFixture>
 {
     /// <summary>Everything a client could observe about repository r, as bytes and headers.</summary>
     private async Task<string> SnapshotAsync(ConditionalScenario s)
@@ -40,7 +40,7 @@ public sealed class PreconditionFailureTests(SharedRegistryFixture fixture) : IC
         var s = await CreateAsync(fixture.Client, "failures/all");
         // One referrer already exists, so the referrers list is not trivially empty.
         var existing = s.Manifest(50, subject: s.D1, artifactType: "application/vnd.example.sig");
-        using (var pushed = await s.PutAsync(RegistryContent.Sha256(existing), existing)) Assert.Equal(HttpStatusCode.Created, pushed.StatusCode);
+        using (var pushed = await s.PutAsync(Sha256(existing), existing)) Assert.Equal(HttpStatusCode.Created, pushed.StatusCode);
         var before = await SnapshotAsync(s);
 
         // Each refused request carries a manifest that would add a referrer of D1 if it were stored.
@@ -50,7 +50,7 @@ public sealed class PreconditionFailureTests(SharedRegistryFixture fixture) : IC
             var manifest = s.Manifest(seed++, subject: s.D1, artifactType: "application/vnd.example.sbom");
             using var response = await send(manifest);
             Assert.Equal(expected, response.StatusCode);
-            Assert.Equal(HttpStatusCode.NotFound, await s.ManifestStatusAsync(RegistryContent.Sha256(manifest)));
+            Assert.Equal(HttpStatusCode.NotFound, await s.ManifestStatusAsync(Sha256(manifest)));
             Assert.Equal(before, await SnapshotAsync(s));
         }
 
@@ -60,13 +60,13 @@ public sealed class PreconditionFailureTests(SharedRegistryFixture fixture) : IC
         await RefusedAsync(HttpStatusCode.PreconditionFailed, m => s.PutAsync(Tag, m,
             ("If-Unmodified-Since", Berth.Oci.Preconditions.HttpDate.Format(DateTimeOffset.UtcNow.AddDays(-1)))));
         await RefusedAsync(HttpStatusCode.PreconditionFailed, m => s.PutAsync("n", m, ("If-Match", "*")));
-        await RefusedAsync(HttpStatusCode.PreconditionFailed, m => s.PutAsync(RegistryContent.Sha256(m), m, ("If-Match", "*")));
+        await RefusedAsync(HttpStatusCode.PreconditionFailed, m => s.PutAsync(Sha256(m), m, ("If-Match", "*")));
         await RefusedAsync(HttpStatusCode.BadRequest, m => s.PutAsync(Tag, m, ("If-Match", $"*, {Quoted(s.D1)}")));
         await RefusedAsync(HttpStatusCode.BadRequest, m => s.Client.SendAsync(HttpMethod.Put,
-            s.ManifestPath(RegistryContent.Sha256(m)) + "?tag=n", [("If-None-Match", "*")], ManifestContent(m)));
+            s.ManifestPath(Sha256(m)) + "?tag=n", [("If-None-Match", "*")], ManifestContent(m)));
         await RefusedAsync(HttpStatusCode.PreconditionFailed, _ => s.DeleteAsync(Tag, ("If-Match", Quoted(D9))));
         await RefusedAsync(HttpStatusCode.PreconditionFailed, _ => s.DeleteAsync(s.D1, ("If-Match", Quoted(D9))));
-        await RefusedAsync(HttpStatusCode.PreconditionFailed, _ => s.DeleteAsync(RegistryContent.Sha256(existing), ("If-None-Match", "*")));
+        await RefusedAsync(HttpStatusCode.PreconditionFailed, _ => s.DeleteAsync(Sha256(existing), ("If-None-Match", "*")));
         await RefusedAsync(HttpStatusCode.PreconditionFailed, _ => s.Client.SendAsync(HttpMethod.Delete,
             $"/v2/{s.Repository}/blobs/{s.B}", [("If-Match", Quoted(D9))]));
     }

@@ -10,7 +10,7 @@ namespace Berth.Server.Tests.Conditional;
 /// recorded with its old and new digest, time and actor, newest first, so a lost update can be seen
 /// and undone. Refused writes and writes that do not move the tag record nothing.
 /// </summary>
-public sealed class TagHistoryTests(SharedRegistryFixture fixture) : IClassFixture<SharedRegistryFixture>
+public sealed class TagHistoryTests(InProcessBerthFixture fixture) : IClassFixture<InProcessBerthFixture>
 {
     private sealed record Move(string? From, string? To, DateTimeOffset At, string? Actor);
 

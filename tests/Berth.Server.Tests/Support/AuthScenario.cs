@@ -41,8 +41,8 @@ public static class AuthScenario
         ],
     };
 
-    public static Task<TestRegistry> StartAsync(Func<AuthOptions, AuthOptions>? configure = null) =>
-        TestRegistry.StartAsync(server: options => options with { Auth = configure is null ? Options : configure(Options) });
+    public static Task<InProcessBerth> StartAsync(Func<AuthOptions, AuthOptions>? configure = null) =>
+        InProcessBerth.StartAsync(server: options => options with { Auth = configure is null ? Options : configure(Options) });
 
     public static AuthenticationHeaderValue Basic((string User, string Password) user) =>
         Basic(user.User, user.Password);
@@ -53,11 +53,11 @@ public static class AuthScenario
     public static AuthenticationHeaderValue Bearer(string token) => new("Bearer", token);
 
     /// <summary>A token of the registry's own service, minted directly (as the token endpoint would).</summary>
-    public static string Token(this TestRegistry registry, string subject, DateTimeOffset? issuedAt = null, params AccessScope[] access) =>
+    public static string Token(this InProcessBerth registry, string subject, DateTimeOffset? issuedAt = null, params AccessScope[] access) =>
         registry.Auth!.Issuer.IssueAccess(subject, access, issuedAt).Token;
 
     /// <summary>An HttpClient on the registry that sends the given credentials with every request.</summary>
-    public static HttpClient ClientAs(this TestRegistry registry, AuthenticationHeaderValue? credentials)
+    public static HttpClient ClientAs(this InProcessBerth registry, AuthenticationHeaderValue? credentials)
     {
         var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = registry.Address };
         client.DefaultRequestHeaders.Authorization = credentials;

@@ -41,12 +41,12 @@ public sealed class ConditionalScenario
     public byte[] M1 { get; }
     public byte[] M2 { get; }
     public byte[] M3 { get; }
-    public string D1 => RegistryContent.Sha256(M1);
-    public string D2 => RegistryContent.Sha256(M2);
-    public string D3 => RegistryContent.Sha256(M3);
+    public string D1 => Sha256(M1);
+    public string D2 => Sha256(M2);
+    public string D3 => Sha256(M3);
 
     /// <summary>A well-formed digest of content that exists nowhere ("D9" in the design doc).</summary>
-    public static string D9 { get; } = RegistryContent.Sha256("nothing has this digest"u8.ToArray());
+    public static string D9 { get; } = Sha256("nothing has this digest"u8.ToArray());
 
     public string TagPath => $"/v2/{Repository}/manifests/{Tag}";
 
@@ -55,7 +55,7 @@ public sealed class ConditionalScenario
     /// <summary>Pushes B and a config into <paramref name="repository"/>, then tags M1 as t.</summary>
     public static async Task<ConditionalScenario> CreateAsync(HttpClient client, string repository, bool tagM1 = true)
     {
-        var blob = RegistryContent.RandomBytes(64, repository.GetHashCode(StringComparison.Ordinal));
+        var blob = RandomBytes(64, repository.GetHashCode(StringComparison.Ordinal));
         var config = "{\"architecture\":\"amd64\",\"os\":\"linux\"}"u8.ToArray();
         var blobDigest = await client.PushBlobAsync(repository, blob);
         var configDigest = await client.PushBlobAsync(repository, config);
@@ -74,15 +74,15 @@ public sealed class ConditionalScenario
         var manifest = new JsonObject
         {
             ["schemaVersion"] = 2,
-            ["mediaType"] = RegistryContent.ImageManifestType,
-            ["config"] = RegistryContent.Descriptor(RegistryContent.ConfigType, _configDigest, _configSize),
-            ["layers"] = new JsonArray(RegistryContent.Descriptor(RegistryContent.LayerType, B, Blob.Length)),
+            ["mediaType"] = MediaTypes.OciManifest,
+            ["config"] = Descriptor(MediaTypes.OciConfig, _configDigest, _configSize),
+            ["layers"] = new JsonArray(Descriptor(MediaTypes.OciLayer, B, Blob.Length)),
             ["annotations"] = new JsonObject { ["org.example.seed"] = seed.ToString(System.Globalization.CultureInfo.InvariantCulture) },
         };
         if (artifactType is not null) manifest["artifactType"] = artifactType;
         if (subject is not null)
         {
-            manifest["subject"] = RegistryContent.Descriptor(RegistryContent.ImageManifestType, subject, subject == D1 ? M1.Length : 0);
+            manifest["subject"] = Descriptor(MediaTypes.OciManifest, subject, subject == D1 ? M1.Length : 0);
         }
         return Encoding.UTF8.GetBytes(manifest.ToJsonString());
     }
@@ -102,7 +102,7 @@ public sealed class ConditionalScenario
     public Task<HttpResponseMessage> DeleteAsync(string reference, params (string Name, string Value)[] headers) =>
         Client.SendAsync(HttpMethod.Delete, ManifestPath(reference), headers);
 
-    public static ByteArrayContent ManifestContent(byte[] manifest, string mediaType = RegistryContent.ImageManifestType)
+    public static ByteArrayContent ManifestContent(byte[] manifest, string mediaType = MediaTypes.OciManifest)
     {
         var content = new ByteArrayContent(manifest);
         content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);

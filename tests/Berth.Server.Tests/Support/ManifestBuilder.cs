@@ -1,44 +1,12 @@
 using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
 using static Berth.Server.Tests.Support.RegistryContent;
 
 namespace Berth.Server.Tests.Support;
 
-/// <summary>Builds manifests and indexes as JSON, and pushes the blobs and manifests they refer to.</summary>
+/// <summary>Pushes the blobs and manifests that <see cref="OciContent"/> builds, and checks what the server serves back.</summary>
 public static class ManifestBuilder
 {
-    public const string EmptyType = "application/vnd.oci.empty.v1+json";
-    public const string DockerManifestType = "application/vnd.docker.distribution.manifest.v2+json";
-    public const string DockerManifestListType = "application/vnd.docker.distribution.manifest.list.v2+json";
-    public const string DockerConfigType = "application/vnd.docker.container.image.v1+json";
-    public const string DockerLayerType = "application/vnd.docker.image.rootfs.diff.tar.gzip";
-
-    /// <summary>The image spec's empty descriptor content, "{}".</summary>
-    public static readonly byte[] EmptyJson = "{}"u8.ToArray();
-
-    public static byte[] Bytes(JsonNode node) => Encoding.UTF8.GetBytes(node.ToJsonString());
-
-    public static JsonObject Image(JsonObject config, IEnumerable<JsonObject> layers, string? mediaType = ImageManifestType)
-    {
-        var manifest = new JsonObject { ["schemaVersion"] = 2 };
-        if (mediaType is not null) manifest["mediaType"] = mediaType;
-        manifest["config"] = Detached(config);
-        manifest["layers"] = new JsonArray([.. layers.Select(Detached)]);
-        return manifest;
-    }
-
-    public static JsonObject Index(IEnumerable<JsonObject> manifests, string? mediaType = IndexType)
-    {
-        var index = new JsonObject { ["schemaVersion"] = 2 };
-        if (mediaType is not null) index["mediaType"] = mediaType;
-        index["manifests"] = new JsonArray([.. manifests.Select(Detached)]);
-        return index;
-    }
-
-    /// <summary>A node can belong to one document only; descriptors used twice are copied.</summary>
-    private static JsonNode Detached(JsonObject node) => node.Parent is null ? node : node.DeepClone();
-
     /// <summary>Pushes a blob (monolithic POST) and returns its descriptor.</summary>
     public static async Task<JsonObject> PushBlobDescriptorAsync(this HttpClient client, string name, byte[] content, string mediaType,
         bool sha512 = false)
@@ -49,12 +17,12 @@ public static class ManifestBuilder
 
     /// <summary>Pushes a config and one layer, both distinct per seed, and returns an image manifest using them.</summary>
     public static async Task<JsonObject> PushImageBlobsAsync(this HttpClient client, string name, int seed, bool sha512 = false,
-        string? mediaType = ImageManifestType, string configType = ConfigType, string layerType = LayerType)
+        string? mediaType = MediaTypes.OciManifest, string configType = MediaTypes.OciConfig, string layerType = MediaTypes.OciLayer)
     {
-        var config = await client.PushBlobDescriptorAsync(name, Encoding.UTF8.GetBytes($"{{\"architecture\":\"amd64\",\"os\":\"linux\",\"seed\":{seed}}}"),
+        var config = await client.PushBlobDescriptorAsync(name, Config(seed),
             configType, sha512);
         var layer = await client.PushBlobDescriptorAsync(name, RandomBytes(100 + seed % 50, seed), layerType, sha512);
-        return Image(config, [layer], mediaType);
+        return ImageManifest(config, [layer], mediaType);
     }
 
     /// <summary>PUTs a manifest, asserts 201, and returns its descriptor (digest of the exact bytes).</summary>

@@ -1,5 +1,4 @@
 using System.Formats.Tar;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -17,7 +16,7 @@ public static class OciLayoutImage
         // Compressed already, so a client pushing it has no reason to recompress it and change the digests.
         var layer = Gzip(tar);
         var layerDigest = Store(blobs, layer);
-        var diffId = RegistryContent.Sha256(tar);
+        var diffId = Sha256(tar);
         var config = Encoding.UTF8.GetBytes(new JsonObject
         {
             ["architecture"] = "amd64",
@@ -28,12 +27,12 @@ public static class OciLayoutImage
         var manifest = Encoding.UTF8.GetBytes(new JsonObject
         {
             ["schemaVersion"] = 2,
-            ["mediaType"] = RegistryContent.ImageManifestType,
-            ["config"] = RegistryContent.Descriptor(RegistryContent.ConfigType, configDigest, config.Length),
-            ["layers"] = new JsonArray(RegistryContent.Descriptor(RegistryContent.LayerType + "+gzip", layerDigest, layer.Length)),
+            ["mediaType"] = MediaTypes.OciManifest,
+            ["config"] = Descriptor(MediaTypes.OciConfig, configDigest, config.Length),
+            ["layers"] = new JsonArray(Descriptor(MediaTypes.OciLayer + "+gzip", layerDigest, layer.Length)),
         }.ToJsonString());
         var manifestDigest = Store(blobs, manifest);
-        var descriptor = RegistryContent.Descriptor(RegistryContent.ImageManifestType, manifestDigest, manifest.Length);
+        var descriptor = Descriptor(MediaTypes.OciManifest, manifestDigest, manifest.Length);
         descriptor["annotations"] = new JsonObject { ["org.opencontainers.image.ref.name"] = tag };
         File.WriteAllText(Path.Combine(folder, "index.json"),
             new JsonObject { ["schemaVersion"] = 2, ["manifests"] = new JsonArray(descriptor) }.ToJsonString());
@@ -68,8 +67,8 @@ public static class OciLayoutImage
 
     private static string Store(string blobs, byte[] content)
     {
-        var hex = Convert.ToHexStringLower(SHA256.HashData(content));
-        File.WriteAllBytes(Path.Combine(blobs, hex), content);
-        return "sha256:" + hex;
+        var digest = Sha256(content);
+        File.WriteAllBytes(Path.Combine(blobs, digest["sha256:".Length..]), content);
+        return digest;
     }
 }

@@ -2,7 +2,7 @@ namespace Berth.Server.Tests.Support;
 
 /// <summary>
 /// One or more Berth servers opened on the same data folder, as several nodes sharing one store
-/// would be: in this process (<see cref="TestRegistry"/>) or as separate <c>berth serve</c> processes.
+/// would be: in this process (<see cref="InProcessBerth"/>) or as separate <c>berth serve</c> processes.
 /// Racing clients get their own HttpClient, and so their own connections, spread round-robin over
 /// the servers.
 /// </summary>
@@ -47,7 +47,7 @@ public sealed class RegistryCluster : IAsyncDisposable
             {
                 for (var i = 0; i < servers; i++)
                 {
-                    var registry = await TestRegistry.StartAsync(dataDirectory: data);
+                    var registry = await InProcessBerth.StartAsync(dataDirectory: data);
                     started.Add(registry);
                     addresses.Add(registry.Address);
                 }

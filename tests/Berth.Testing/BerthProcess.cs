@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace Berth.Testing;
+
+/// <summary>How to run <c>berth serve</c> as a child process.</summary>
+public sealed record BerthProcessOptions
+{
+    public required string DataDirectory { get; init; }
+
+    /// <summary>The --log-level; Information also logs every request (interop tests read that log).</summary>
+    public string LogLevel { get; init; } = "Warning";
+
+    /// <summary>
+    /// The child's whole environment. Null: the test host's, less every BERTH_* variable, so no setting of
+    /// the host (a config file, policies, a test backend) changes what the child serves.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>Further <c>serve</c> flags.</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+}
+
+/// <summary>
+/// The real <c>berth serve</c> (the CLI built next to the tests) as a child process. It binds port 0
+/// and the tests read the address it actually bound from its start-up line, so two processes can never
+/// race for a port. Its output lines are kept for diagnostics; <see cref="Kill"/> is a kill -9.
+/// </summary>
+public sealed partial class BerthProcess : IAsyncDisposable, IDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly BackgroundProcess _process;
+
+    private BerthProcess(BackgroundProcess process, Uri address)
+    {
+        _process = process;
+        Address = address;
+    }
+
+    /// <summary>The address it bound, e.g. http://127.0.0.1:41234/.</summary>
+    public Uri Address { get; }
+
+    /// <summary>"127.0.0.1:PORT", as it goes in an image reference.</summary>
+    public string Host => $"{Address.Host}:{Address.Port}";
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Everything the process printed so far, stdout and stderr interleaved as read.</summary>
+    public IReadOnlyList<string> Lines => _process.Lines;
+
+    public string Log => _process.Log;
+
+    public static Task<BerthProcess> StartAsync(string dataDirectory) => StartAsync(new BerthProcessOptions { DataDirectory = dataDirectory });
+
+    public static async Task<BerthProcess> StartAsync(BerthProcessOptions options)
+    {
+        var berth = Path.Combine(AppContext.BaseDirectory, "berth.dll");
+        if (!File.Exists(berth))
+        {
+            throw new FileNotFoundException("berth.dll is not next to the tests: the test project must reference src/Berth.Cli", berth);
+        }
+        var start = new ProcessStartInfo(DotnetHost()) { WorkingDirectory = options.WorkingDirectory ?? "" };
+        foreach (var argument in (string[])["exec", berth, "serve", "--listen", "127.0.0.1:0", "--data", options.DataDirectory, "--log-level", options.LogLevel])
+        {
+            start.ArgumentList.Add(argument);
+        }
+        foreach (var argument in options.Arguments) start.ArgumentList.Add(argument);
+        if (options.Environment is { } environment)
+        {
+            start.Environment.Clear();
+            foreach (var (name, value) in environment) start.Environment[name] = value;
+        }
+        else
+        {
+            foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("BERTH_", StringComparison.Ordinal)).ToList())
+            {
+                start.Environment.Remove(name);
+            }
+        }
+
+        var process = BackgroundProcess.Start(start);
+        try
+        {
+            // "Berth registry listening on http://127.0.0.1:PORT/ with data in …"
+            var line = await process.WaitForLineAsync(l => ListeningOn().IsMatch(l), StartTimeout, "that it is listening");
+            return new BerthProcess(process, new Uri(ListeningOn().Match(line).Groups["address"].Value));
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no flushing; exactly what a crash or power cut looks like to the process.</summary>
+    public void Kill() => _process.Kill();
+
+    public void Dispose() => _process.Dispose();
+
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
+
+    /// <summary>The dotnet host running the tests (the SDK exports its path to child processes).</summary>
+    private static string DotnetHost()
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host) return host;
+        var current = Environment.ProcessPath;
+        return current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
+    }
+
+    [GeneratedRegex(@"listening on (?<address>https?://\S+?/?) with")]
+    private static partial Regex ListeningOn();
+}
