@@ -2,6 +2,7 @@ using Berth.Registry.Maintenance;
 using Berth.Registry.Operations;
 using Berth.Storage;
 using Berth.Storage.Blobs;
+using Berth.Storage.Configuration;
 using Berth.Storage.Metadata;
 using Berth.Storage.Uploads;
 
@@ -20,8 +21,8 @@ public sealed class BerthRegistry : IDisposable
         Options = options;
         var directory = new DataDirectory(options.DataDirectory);
         directory.EnsureCreated();
-        var blobStore = new FileSystemBlobStore(directory);
-        _metadata = new SqliteMetadataStore(directory.MetadataDatabase);
+        var blobStore = OpenBlobStore(options.Storage, directory);
+        _metadata = OpenMetadataStore(options.Metadata, directory);
         var uploadArea = new UploadArea(directory, blobStore);
 
         Blobs = new BlobOperations(_metadata, blobStore);
@@ -33,6 +34,19 @@ public sealed class BerthRegistry : IDisposable
     }
 
     public static BerthRegistry Open(RegistryOptions options) => new(options);
+
+    // The one place that picks the stores by configuration; the data folder always holds uploads in progress.
+    private static SqliteMetadataStore OpenMetadataStore(MetadataOptions metadata, DataDirectory directory) => metadata.Kind switch
+    {
+        MetadataStoreKind.Sqlite => new SqliteMetadataStore(directory.MetadataDatabase),
+        _ => throw new NotSupportedException($"metadata kind {metadata.Kind.ToString().ToLowerInvariant()} is not available in this build"),
+    };
+
+    private static FileSystemBlobStore OpenBlobStore(StorageOptions storage, DataDirectory directory) => storage.Kind switch
+    {
+        BlobStoreKind.FileSystem => new FileSystemBlobStore(directory),
+        _ => throw new NotSupportedException($"storage kind {storage.Kind.ToString().ToLowerInvariant()} is not available in this build"),
+    };
 
     public RegistryOptions Options { get; }
     public BlobOperations Blobs { get; }
