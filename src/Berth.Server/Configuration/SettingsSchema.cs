@@ -115,11 +115,11 @@ public sealed class SettingsSchema
     public static bool IsSecret(PropertyInfo property) =>
         property.GetCustomAttribute<PasswordPropertyTextAttribute>() is { Password: true };
 
-    public static IEnumerable<PropertyInfo> Settable(Type type) =>
+    internal static IEnumerable<PropertyInfo> Settable(Type type) =>
         type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.SetMethod is { IsPublic: true } && p.GetIndexParameters().Length == 0);
 
-    public static TypeShape ShapeOf(Type type)
+    internal static TypeShape ShapeOf(Type type)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
         if (type == typeof(string) || type.IsPrimitive || type.IsEnum || type == typeof(decimal) || type == typeof(TimeSpan)
@@ -156,7 +156,7 @@ public sealed class SettingsSchema
 
 public sealed record ResolvedKey(string Key, Type Type, PropertyInfo Property);
 
-public enum TypeKind
+internal enum TypeKind
 {
     Scalar,
     Object,
@@ -164,4 +164,4 @@ public enum TypeKind
     Dictionary,
 }
 
-public sealed record TypeShape(TypeKind Kind, Type? ElementType);
+internal sealed record TypeShape(TypeKind Kind, Type? ElementType);

@@ -2,6 +2,7 @@ using Berth.Oci.Api;
 using Berth.Oci.Errors;
 using Berth.Oci.Preconditions;
 using Berth.Registry;
+using Berth.Server.Pipeline;
 using Berth.Server.Responses;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -13,7 +14,7 @@ namespace Berth.Server.Endpoints;
 /// one method per endpoint (split into files by area of the spec), each of which parses what it
 /// needs, calls one registry operation and writes the response.
 /// </summary>
-public sealed partial class RegistryEndpoint
+internal sealed partial class RegistryEndpoint
 {
     private readonly BerthRegistry _registry;
 
@@ -21,24 +22,22 @@ public sealed partial class RegistryEndpoint
 
     public Task HandleAsync(HttpContext context)
     {
-        // Mounted at /v2, so Path is what follows it: "", "/" or "/<name>/…".
-        var path = context.Request.Path.Value ?? "";
-        var rest = path.Length <= 1 ? "" : path[1..];
         // Path has had dot segments resolved by the server already; judge what the client sent.
         if (context.Features.Get<IHttpRequestFeature>()?.RawTarget is { } rawTarget && RegistryPath.HasDotSegment(rawTarget))
         {
             return ErrorResponse.WriteAsync(context, RegistryError.NameInvalid("path segments '.' and '..' are not allowed"));
         }
-        if (!RegistryPath.TryParse(rest, out var route, out var nameIsValid))
+        var parsed = RegistryRoute.Of(context);
+        if (parsed.Path is not { } route)
         {
-            return ErrorResponse.WriteAsync(context, new RegistryError(404, ErrorCode.Unsupported, "no such endpoint"));
+            return ErrorResponse.WriteAsync(context, RegistryError.Unsupported("no such endpoint", 404));
         }
-        if (!nameIsValid)
+        if (!parsed.NameIsValid)
         {
             return ErrorResponse.WriteAsync(context, RegistryError.NameInvalid("invalid repository name"));
         }
         var method = context.Request.Method;
-        return (route!.Kind, method) switch
+        return (route.Kind, method) switch
         {
             (RouteKind.Base, "GET" or "HEAD") => WriteJsonAsync(context, 200, "{}"u8.ToArray()),
             (RouteKind.Catalog, "GET" or "HEAD") => CatalogAsync(context),

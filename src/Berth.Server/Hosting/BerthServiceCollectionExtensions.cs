@@ -28,7 +28,7 @@ public static class BerthServiceCollectionExtensions
     {
         services.AddSingleton(options);
         services.AddSingleton(options.Registry);
-        services.AddSingleton(_ => BerthRegistry.Open(options.Registry));
+        services.AddSingleton(provider => BerthRegistry.Open(options.Registry, provider.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()));
         services.AddSingleton<RegistryEndpoint>();
         if (options.Auth is { } auth)
         {

@@ -2,6 +2,7 @@ using Berth.Oci.Errors;
 using Berth.Server.Responses;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Berth.Server.Logging;
 
 namespace Berth.Server.Pipeline;
 
@@ -10,7 +11,7 @@ namespace Berth.Server.Pipeline;
 /// that Kestrel detected gets its 4xx, a full disk gets 507, and anything unexpected is logged and
 /// answered 500 without taking the process down.
 /// </summary>
-public sealed partial class ErrorBoundaryMiddleware(RequestDelegate next, ILogger<ErrorBoundaryMiddleware> logger)
+internal sealed partial class ErrorBoundaryMiddleware(RequestDelegate next, ILogger<ErrorBoundaryMiddleware> logger)
 {
     private const int ENOSPC = 28;
     private const int EDQUOT = 122;
@@ -31,7 +32,7 @@ public sealed partial class ErrorBoundaryMiddleware(RequestDelegate next, ILogge
         }
         catch (IOException e) when (e is Storage.StorageFullException || (e.HResult & 0xFFFF) is ENOSPC or EDQUOT)
         {
-            LogDiskFull(logger, e.Message);
+            logger.StorageFull(e.Message);
             await TryWriteAsync(context, new RegistryError(StatusCodes.Status507InsufficientStorage, null,
                 "the registry's storage is full; nothing was stored by this request"));
         }
@@ -40,7 +41,7 @@ public sealed partial class ErrorBoundaryMiddleware(RequestDelegate next, ILogge
         }
         catch (Exception e)
         {
-            LogUnhandled(logger, e, context.Request.Method, context.Request.Path.Value ?? "");
+            logger.UnhandledError(e, context.Request.Method, context.Request.Path.Value ?? "");
             await TryWriteAsync(context, new RegistryError(StatusCodes.Status500InternalServerError, null, "internal error"));
         }
     }
@@ -51,10 +52,4 @@ public sealed partial class ErrorBoundaryMiddleware(RequestDelegate next, ILogge
         context.Response.Clear();
         return ErrorResponse.WriteAsync(context, error);
     }
-
-    [LoggerMessage(EventId = 10, Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
-    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
-
-    [LoggerMessage(EventId = 11, Level = LogLevel.Critical, Message = "Storage is full: {Reason}")]
-    private static partial void LogDiskFull(ILogger logger, string reason);
 }

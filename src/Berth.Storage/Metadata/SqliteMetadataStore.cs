@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 
 namespace Berth.Storage.Metadata;
 
@@ -14,12 +15,11 @@ public sealed partial class SqliteMetadataStore : IMetadataStore, IDisposable
     private readonly SqliteConnectionPool _pool;
     private readonly SqliteWriteQueue _writer;
     private readonly ChangeVersion _version;
-    private readonly TagListCache _tagLists = new();
 
-    public SqliteMetadataStore(string databasePath)
+    public SqliteMetadataStore(string databasePath, ILogger? logger = null)
     {
         _pool = new SqliteConnectionPool(databasePath);
-        _writer = new SqliteWriteQueue(_pool.Rent);
+        _writer = new SqliteWriteQueue(_pool.Rent, logger);
         _version = new ChangeVersion(_pool.Rent());
         Read(connection =>
         {
