@@ -127,6 +127,11 @@ public sealed class SettingsSchema
         {
             return new TypeShape(TypeKind.Scalar, null);
         }
+        // Any other type written as one string (it has a converter from string, as the binder needs).
+        if (!typeof(IEnumerable).IsAssignableFrom(type) && TypeDescriptor.GetConverter(type).CanConvertFrom(typeof(string)))
+        {
+            return new TypeShape(TypeKind.Scalar, null);
+        }
         if (type.IsArray) return new TypeShape(TypeKind.List, type.GetElementType());
         var interfaces = type.IsInterface ? [type, .. type.GetInterfaces()] : type.GetInterfaces();
         foreach (var candidate in interfaces.Where(i => i.IsGenericType))
