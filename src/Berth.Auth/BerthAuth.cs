@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Berth.Auth.Access;
 using Berth.Auth.Scopes;
+using Berth.Oci.Auth;
 using Berth.Auth.Tokens;
 using Berth.Auth.Users;
 

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using Berth.Client.Auth;
 using Berth.Client.Conditional;
 using Berth.Client.Errors;
+using Berth.Oci.Protocol;
 
 namespace Berth.Client;
 
@@ -14,7 +15,7 @@ namespace Berth.Client;
 public sealed class RegistryClient : IDisposable
 {
     /// <summary>The support signal of conditional-requests §5.3 (distribution-spec PR #251).</summary>
-    public const string ConditionalSignalHeader = "OCI-Distribution-RFC7232";
+    public const string ConditionalSignalHeader = RegistryHeaders.ConditionalSupport;
 
     private readonly HttpClient _http;
     private int _conditionalSupport = (int)ConditionalSupport.Unknown;
@@ -91,7 +92,7 @@ public sealed class RegistryClient : IDisposable
     internal async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string[] scopes, CancellationToken cancellationToken,
         HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
-        request.Options.Set(AccessScope.RequestKey, scopes);
+        request.Options.Set(RequestScopes.Key, scopes);
         var response = await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
         ObserveResponse(response);
         // Reads are safe to repeat (RFC 9110 §9.2.2); a registry under concurrent writes can answer one

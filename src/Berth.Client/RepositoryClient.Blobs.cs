@@ -5,6 +5,7 @@ using System.Net.Http.Headers;
 using Berth.Client.Errors;
 using Berth.Client.Transfers;
 using Berth.Oci.Digests;
+using Berth.Oci.Protocol;
 
 namespace Berth.Client;
 
@@ -130,7 +131,7 @@ public sealed partial class RepositoryClient
     {
         using var request = new HttpRequestMessage(HttpMethod.Post,
             Path($"blobs/uploads/?mount={Uri.EscapeDataString(digest.ToString())}&from={Uri.EscapeDataString(fromRepository)}"));
-        using var response = await SendAsync(request, [Auth.AccessScope.PullPush(Name), Auth.AccessScope.Pull(fromRepository)], cancellationToken)
+        using var response = await SendAsync(request, [Auth.RequestScopes.PullPush(Name), Auth.RequestScopes.Pull(fromRepository)], cancellationToken)
             .ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.Created) return true;
         await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
@@ -269,7 +270,7 @@ public sealed partial class RepositoryClient
             using var request = new HttpRequestMessage(HttpMethod.Patch, Location) { Content = new ReadOnlyMemoryContent(data) };
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
             // distribution-spec end-5 writes Content-Range as "<start>-<end>", without the "bytes " unit.
-            request.Content.Headers.TryAddWithoutValidation("Content-Range", $"{Offset}-{Offset + data.Length - 1}");
+            request.Content.Headers.TryAddWithoutValidation(RegistryHeaders.ContentRange, $"{Offset}-{Offset + data.Length - 1}");
             using var response = await repository.SendAsync(request, repository.PushScope, cancellationToken).ConfigureAwait(false);
             await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
             Location = repository.Registry.ResolveLocation(response);
@@ -307,7 +308,7 @@ public sealed partial class RepositoryClient
         /// </summary>
         private static long? ParseUploadRange(HttpResponseMessage response)
         {
-            var range = RawHeader(response, "Range");
+            var range = RawHeader(response, RegistryHeaders.Range);
             if (range is null) return null;
             var dash = range.IndexOf('-');
             if (dash < 0 || !long.TryParse(range[(dash + 1)..].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var end)) return null;

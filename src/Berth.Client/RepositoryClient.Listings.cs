@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Berth.Client.Errors;
+using Berth.Oci.Protocol;
 
 namespace Berth.Client;
 
@@ -55,7 +56,7 @@ public sealed partial class RepositoryClient
     /// <summary>The target of a <c>rel="next"</c> Link, relative to the registry.</summary>
     internal static string? NextPageLink(HttpResponseMessage response)
     {
-        if (!response.Headers.TryGetValues("Link", out var links)) return null;
+        if (!response.Headers.TryGetValues(RegistryHeaders.Link, out var links)) return null;
         foreach (var link in links)
         {
             var open = link.IndexOf('<');

@@ -4,6 +4,7 @@ using Berth.Client.Conditional;
 using Berth.Client.Errors;
 using Berth.Oci.Digests;
 using Berth.Oci.Names;
+using Berth.Oci.Protocol;
 
 namespace Berth.Client;
 
@@ -33,13 +34,13 @@ public sealed partial class RepositoryClient
         var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         var mediaType = response.Content.Headers.ContentType?.MediaType ?? Oci.Manifests.MediaTypes.OciManifest;
         Digest? expected = Digest.TryParse(reference, out var asked) ? asked
-            : Digest.TryParse(RawHeader(response, "Docker-Content-Digest"), out var announced) ? announced : null;
+            : Digest.TryParse(RawHeader(response, RegistryHeaders.ContentDigest), out var announced) ? announced : null;
         var manifest = Manifest.FromBytes(bytes, mediaType, expected?.Algorithm);
         if (expected is { } digest && manifest.Digest != digest)
         {
             throw new DigestMismatchException(digest.ToString(), manifest.Digest.ToString(), $"manifest {this}:{reference}");
         }
-        return new FetchedManifest(manifest, RawHeader(response, "ETag"));
+        return new FetchedManifest(manifest, RawHeader(response, RegistryHeaders.ETag));
     }
 
     /// <summary>HEAD a manifest: its descriptor, or null on 404.</summary>
@@ -51,7 +52,7 @@ public sealed partial class RepositoryClient
         using var response = await SendAsync(request, PullScope, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
         await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-        var digest = RawHeader(response, "Docker-Content-Digest");
+        var digest = RawHeader(response, RegistryHeaders.ContentDigest);
         if (digest is null && Digest.TryParse(reference, out _)) digest = reference;
         if (digest is null)
         {
@@ -98,12 +99,12 @@ public sealed partial class RepositoryClient
         await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
 
         // §5.4 step 4: the registry must have stored exactly our bytes.
-        if (RawHeader(response, "Docker-Content-Digest") is { } stored && Digest.TryParse(stored, out var storedDigest)
+        if (RawHeader(response, RegistryHeaders.ContentDigest) is { } stored && Digest.TryParse(stored, out var storedDigest)
             && storedDigest != manifest.Digest && storedDigest.Algorithm == manifest.Digest.Algorithm)
         {
             throw new DigestMismatchException(manifest.Digest.ToString(), stored, $"manifest pushed to {this}:{reference}");
         }
-        return new ManifestPushResult(manifest.Digest, RawHeader(response, "ETag"), RawHeader(response, "OCI-Subject") is not null);
+        return new ManifestPushResult(manifest.Digest, RawHeader(response, RegistryHeaders.ETag), RawHeader(response, RegistryHeaders.Subject) is not null);
     }
 
     /// <summary>DELETE a manifest by digest, or a tag by name (end-9), with an optional precondition.</summary>

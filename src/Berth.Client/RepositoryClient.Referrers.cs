@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Berth.Client.Conditional;
 using Berth.Oci.Digests;
 using Berth.Oci.Manifests;
+using Berth.Oci.Protocol;
 
 namespace Berth.Client;
 
@@ -43,7 +44,7 @@ public sealed partial class RepositoryClient
             }
             await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
             // end-12b: a registry that applied the filter says so; otherwise the client filters.
-            filtered &= artifactType is null || RawHeader(response, "OCI-Filters-Applied")?.Contains("artifactType", StringComparison.Ordinal) == true;
+            filtered &= artifactType is null || RawHeader(response, RegistryHeaders.FiltersApplied)?.Contains("artifactType", StringComparison.Ordinal) == true;
             var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
             var index = Manifest.FromBytes(bytes, MediaTypes.OciIndex);
             found.AddRange(index.ChildManifests().Select(Manifest.ToDescriptor));

@@ -23,11 +23,11 @@ public sealed partial class RepositoryClient
     /// <summary>The repository name, e.g. "library/alpine".</summary>
     public string Name { get; }
 
-    private string[] PullScope => [AccessScope.Pull(Name)];
+    private string[] PullScope => [RequestScopes.Pull(Name)];
 
-    private string[] PushScope => [AccessScope.PullPush(Name)];
+    private string[] PushScope => [RequestScopes.PullPush(Name)];
 
-    private string[] DeleteScope => [AccessScope.PullPush(Name), AccessScope.Delete(Name)];
+    private string[] DeleteScope => [RequestScopes.PullPush(Name), RequestScopes.Delete(Name)];
 
     private string Path(string rest) => $"v2/{Name}/{rest}";
 

@@ -1,4 +1,5 @@
 using Berth.Registry.Policies;
+using Berth.Storage.Configuration;
 
 namespace Berth.Registry;
 
@@ -26,4 +27,10 @@ public sealed record RegistryOptions
 
     /// <summary>Blobs and manifests younger than this are never collected (a push may be in progress).</summary>
     public TimeSpan GarbageCollectionGracePeriod { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>The metadata database (SQLite in the data folder by default).</summary>
+    public MetadataOptions Metadata { get; init; } = new();
+
+    /// <summary>Where blob bytes are stored (the data folder by default).</summary>
+    public StorageOptions Storage { get; init; } = new();
 }

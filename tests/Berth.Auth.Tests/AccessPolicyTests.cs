@@ -1,5 +1,6 @@
 using Berth.Auth.Access;
 using Berth.Auth.Scopes;
+using Berth.Oci.Auth;
 
 namespace Berth.Auth.Tests;
 

@@ -1,4 +1,5 @@
 using Berth.Auth.Scopes;
+using Berth.Oci.Auth;
 using Berth.Oci.Api;
 
 namespace Berth.Auth.Tests;

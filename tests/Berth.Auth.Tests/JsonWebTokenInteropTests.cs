@@ -1,3 +1,4 @@
+using Berth.Oci.Auth;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Berth.Auth.Scopes;

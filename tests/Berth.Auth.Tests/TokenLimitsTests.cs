@@ -1,3 +1,4 @@
+using Berth.Oci.Auth;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;

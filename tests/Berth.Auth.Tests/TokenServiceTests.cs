@@ -1,5 +1,5 @@
 using Berth.Auth.Access;
-using Berth.Auth.Scopes;
+using Berth.Oci.Auth;
 using Berth.Auth.TokenRequests;
 using Berth.Auth.Tokens;
 using Berth.Auth.Users;

@@ -2,7 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using Berth.Auth.Scopes;
+using Berth.Oci.Auth;
 using Berth.Auth.Tokens;
 
 namespace Berth.Auth.Tests;

@@ -2,6 +2,7 @@ using Berth.Cli.Invocation;
 using Berth.Client.Auth;
 using Berth.Client.References;
 using Berth.Client.Tests.Support;
+using Berth.Oci.Auth;
 
 namespace Berth.Client.Tests;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using Berth.Auth.Scopes;
+using Berth.Oci.Auth;
 using Berth.Server.Tests.Support;
 
 namespace Berth.Server.Tests;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Berth.Auth.Access;
-using Berth.Auth.Scopes;
+using Berth.Oci.Auth;
 using Berth.Server.Tests.Support;
 
 namespace Berth.Server.Tests;

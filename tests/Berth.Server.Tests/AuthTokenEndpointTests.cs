@@ -1,3 +1,4 @@
+using Berth.Oci.Auth;
 using System.Net;
 using System.Text.Json;
 using Berth.Server.Tests.Support;
@@ -158,7 +159,7 @@ public sealed class AuthTokenEndpointTests
     {
         await using var registry = await AuthScenario.StartAsync();
         // alice may push team/app, but this token was asked for pull only: the Docker flow fetches a new one on 401.
-        using var client = registry.ClientAs(AuthScenario.Bearer(registry.Token("alice", null, Berth.Auth.Scopes.AccessScope.Repository("team/app", "pull"))));
+        using var client = registry.ClientAs(AuthScenario.Bearer(registry.Token("alice", null, Berth.Oci.Auth.AccessScope.Repository("team/app", "pull"))));
         using var response = await client.PostAsync("/v2/team/app/blobs/uploads/", null);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.EndsWith("scope=\"repository:team/app:pull,push\",error=\"insufficient_scope\"", response.Header("WWW-Authenticate"));

@@ -1,3 +1,4 @@
+using Berth.Oci.Auth;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;

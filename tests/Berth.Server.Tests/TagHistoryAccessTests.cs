@@ -1,3 +1,4 @@
+using Berth.Oci.Auth;
 using System.Net;
 using Berth.Auth.Scopes;
 using Berth.Server.Tests.Support;

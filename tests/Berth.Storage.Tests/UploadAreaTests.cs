@@ -36,7 +36,7 @@ public sealed class UploadAreaTests : IDisposable
     }
 
     private Task<AppendResult> AppendAsync(string id, byte[] bytes, long? offset = null, long? maxLength = null, long? exactLength = null) =>
-        _area.AppendAsync(id, DigestAlgorithm.Sha256, new MemoryStream(bytes), offset, maxLength, CancellationToken.None, exactLength);
+        _area.AppendAsync(id, DigestAlgorithm.Sha256, new MemoryStream(bytes), offset, maxLength, exactLength, CancellationToken.None);
 
     [Theory]
     [InlineData("../../etc/passwd", false)]
@@ -119,7 +119,7 @@ public sealed class UploadAreaTests : IDisposable
 
         // A new area on the same folder knows no hash state: it rebuilds it from the file.
         var restarted = new UploadArea(_directory, _blobs);
-        await restarted.AppendAsync(id, DigestAlgorithm.Sha256, new MemoryStream(Content[20..]), 20, null, CancellationToken.None);
+        await restarted.AppendAsync(id, DigestAlgorithm.Sha256, new MemoryStream(Content[20..]), 20, null, null, CancellationToken.None);
 
         Assert.True((await restarted.CompleteAsync(id, DigestAlgorithm.Sha256, Sha256Of(Content), CancellationToken.None)).Matched);
     }
@@ -144,7 +144,7 @@ public sealed class UploadAreaTests : IDisposable
         var broken = new BreakingStream(Content[..15]);
 
         await Assert.ThrowsAsync<IOException>(() =>
-            _area.AppendAsync(id, DigestAlgorithm.Sha256, broken, 0, null, CancellationToken.None));
+            _area.AppendAsync(id, DigestAlgorithm.Sha256, broken, 0, null, null, CancellationToken.None));
 
         Assert.Equal(15, _area.LengthOf(id));
         await AppendAsync(id, Content[15..], offset: 15);

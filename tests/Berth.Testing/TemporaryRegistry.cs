@@ -30,7 +30,7 @@ public sealed class TemporaryRegistry : IDisposable
         var options = new RegistryOptions { DataDirectory = directory, GarbageCollectionGracePeriod = TimeSpan.Zero };
         if (configure is not null) options = configure(options);
         options = await TestBackend.Current.ConfigureAsync(options);
-        return new TemporaryRegistry(BerthRegistry.Open(options, time), directory);
+        return new TemporaryRegistry(BerthRegistry.Open(options, time: time), directory);
     }
 
     /// <summary>Pushes a blob in one go (end-4b) and asserts it was accepted.</summary>

@@ -1,4 +1,4 @@
-using Berth.Auth.Scopes;
+using Berth.Oci.Auth;
 
 namespace Berth.Auth.Access;
 

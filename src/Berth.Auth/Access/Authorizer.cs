@@ -1,4 +1,5 @@
 using Berth.Auth.Scopes;
+using Berth.Oci.Auth;
 
 namespace Berth.Auth.Access;
 

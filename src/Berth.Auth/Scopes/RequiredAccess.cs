@@ -1,4 +1,5 @@
 using Berth.Oci.Api;
+using Berth.Oci.Auth;
 
 namespace Berth.Auth.Scopes;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using Berth.Auth.Scopes;
+using Berth.Oci.Auth;
 
 namespace Berth.Auth.Tokens;
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Berth.Auth.Scopes;
+using Berth.Oci.Auth;
 
 namespace Berth.Auth.Tokens;
 

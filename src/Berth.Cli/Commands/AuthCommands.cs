@@ -24,12 +24,12 @@ public static class AuthCommands
             string? algorithm;
             try
             {
-                var options = BerthConfiguration.Resolve(parse.GetValue(config), new BerthConfiguration { Data = parse.GetValue(data) }).ToServerOptions();
+                var options = BerthConfiguration.Resolve(parse.GetValue(config), [new SettingFlag("--data", "dataDirectory", parse.GetValue(data))]);
                 dataDirectory = options.Registry.DataDirectory;
                 auth = options.Auth ?? new AuthOptions();
                 algorithm = options.Auth?.TokenAlgorithm;
             }
-            catch (Exception e) when (e is FormatException or IOException or System.Text.Json.JsonException or ArgumentException or InvalidDataException)
+            catch (Exception e) when (e is Berth.Server.Configuration.InvalidSettingsException or FormatException or IOException or System.Text.Json.JsonException or ArgumentException or InvalidDataException)
             {
                 await Console.Error.WriteLineAsync($"berth auth rotate-key: {e.Message}");
                 return ExitCodes.Usage;

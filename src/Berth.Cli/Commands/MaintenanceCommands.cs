@@ -3,6 +3,7 @@ using System.Text.Json;
 using Berth.Cli.Configuration;
 using Berth.Cli.Invocation;
 using Berth.Registry;
+using Berth.Server.Configuration;
 
 namespace Berth.Cli.Commands;
 
@@ -24,8 +25,9 @@ public static class MaintenanceCommands
         var command = new Command("gc", "Remove blobs and manifests nothing references, and expired uploads") { data, config, dryRun, grace, output };
         command.SetAction(async parse =>
         {
-            var options = Resolve(parse.GetValue(config), parse.GetValue(data));
-            if (parse.GetValue(grace) is { } period) options = options with { GarbageCollectionGracePeriod = period };
+            var period = parse.GetValue(grace)?.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+            if (await ResolveAsync("gc", parse.GetValue(config), parse.GetValue(data), new SettingFlag("--grace-period", "garbageCollectionGracePeriod", period))
+                is not { } options) return ExitCodes.Usage;
             using var registry = BerthRegistry.Open(options);
             var report = await registry.GarbageCollector.CollectAsync(parse.GetValue(dryRun));
             if (parse.GetValue(output) == "json")
@@ -53,7 +55,8 @@ public static class MaintenanceCommands
         var command = new Command("fsck", "Verify every stored blob against its digest and every metadata reference") { data, config, quarantine, output };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var registry = BerthRegistry.Open(Resolve(parse.GetValue(config), parse.GetValue(data)));
+            if (await ResolveAsync("fsck", parse.GetValue(config), parse.GetValue(data)) is not { } options) return ExitCodes.Usage;
+            using var registry = BerthRegistry.Open(options);
             var report = await registry.IntegrityChecker.CheckAsync(parse.GetValue(quarantine), cancellationToken);
             if (parse.GetValue(output) == "json")
             {
@@ -72,8 +75,19 @@ public static class MaintenanceCommands
         return command;
     }
 
-    private static RegistryOptions Resolve(string? configFile, string? data) =>
-        BerthConfiguration.Resolve(configFile, new BerthConfiguration { Data = data }).ToServerOptions().Registry;
+    /// <summary>The registry settings, or null after telling the user what is wrong with them.</summary>
+    private static async Task<RegistryOptions?> ResolveAsync(string command, string? configFile, string? data, params SettingFlag[] flags)
+    {
+        try
+        {
+            return BerthConfiguration.Resolve(configFile, [new SettingFlag("--data", "dataDirectory", data), .. flags]).Registry;
+        }
+        catch (Exception e) when (e is InvalidSettingsException or FormatException or IOException or InvalidDataException)
+        {
+            await Console.Error.WriteLineAsync($"berth {command}: {e.Message}");
+            return null;
+        }
+    }
 
     private static Option<string?> DataOption() => new("--data") { Description = "Data folder (default ./berth-data; env BERTH_DATA)" };
 

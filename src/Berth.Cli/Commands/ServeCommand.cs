@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Berth.Cli.Configuration;
+using Berth.Server.Configuration;
 using Berth.Server.Hosting;
 
 namespace Berth.Cli.Commands;
@@ -23,18 +24,17 @@ public static class ServeCommand
             ServerOptions options;
             try
             {
-                options = BerthConfiguration.Resolve(parse.GetValue(config), new BerthConfiguration
-                {
-                    Listen = parse.GetValue(listen),
-                    Data = parse.GetValue(data),
-                    LogLevel = parse.GetValue(logLevel),
-                    Htpasswd = parse.GetValue(htpasswd),
-                    TlsCertificate = parse.GetValue(tlsCert),
-                    TlsKey = parse.GetValue(tlsKey),
-                }).ToServerOptions();
-                RegistryServer.ParseListen(options.Listen);
+                options = BerthConfiguration.Resolve(parse.GetValue(config),
+                [
+                    new SettingFlag("--listen", "listen", parse.GetValue(listen)),
+                    new SettingFlag("--data", "dataDirectory", parse.GetValue(data)),
+                    new SettingFlag("--log-level", "logLevel", parse.GetValue(logLevel)),
+                    new SettingFlag("--htpasswd", "auth:htpasswd", parse.GetValue(htpasswd)),
+                    new SettingFlag("--tls-cert", "tls:certificate", parse.GetValue(tlsCert)),
+                    new SettingFlag("--tls-key", "tls:key", parse.GetValue(tlsKey)),
+                ]);
             }
-            catch (Exception e) when (e is FormatException or IOException or System.Text.Json.JsonException or ArgumentException or InvalidDataException)
+            catch (Exception e) when (e is InvalidSettingsException or FormatException or IOException or InvalidDataException)
             {
                 await Console.Error.WriteLineAsync($"berth serve: {e.Message}");
                 return ExitCodes.Usage;
@@ -50,7 +50,8 @@ public static class ServeCommand
                 created = RegistryServer.Create(options);
             }
             catch (Exception e) when (e is IOException or ArgumentException or InvalidDataException
-                                          or System.Security.Cryptography.CryptographicException or UnauthorizedAccessException)
+                                          or System.Security.Cryptography.CryptographicException or UnauthorizedAccessException
+                                          or NotSupportedException)
             {
                 // A bad htpasswd line, certificate or key file: say which and stop before listening.
                 await Console.Error.WriteLineAsync($"berth serve: {e.Message}");

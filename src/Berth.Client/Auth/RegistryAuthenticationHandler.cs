@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Berth.Oci.Auth;
 
 namespace Berth.Client.Auth;
 
@@ -32,18 +33,18 @@ internal sealed class RegistryAuthenticationHandler : DelegatingHandler
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        request.Options.TryGetValue(AccessScope.RequestKey, out var scopes);
+        request.Options.TryGetValue(RequestScopes.Key, out var scopes);
         scopes ??= [];
         if (_challenge is { } known && request.Headers.Authorization is null)
         {
-            request.Headers.Authorization = await AuthorizationForAsync(known, scopes, cancellationToken).ConfigureAwait(false);
+            request.Headers.Authorization = await AuthorizationForAsync(known, scopes, forceRefresh: false, cancellationToken).ConfigureAwait(false);
         }
 
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.Unauthorized) return response;
 
         var challenges = AuthenticationChallenge.Parse(response.Headers.WwwAuthenticate.Select(h => h.ToString()));
-        var challenge = challenges.FirstOrDefault(c => c.IsScheme("Bearer")) ?? challenges.FirstOrDefault(c => c.IsScheme("Basic"));
+        var challenge = challenges.FirstOrDefault(c => c.IsScheme(AuthenticationChallenge.BearerScheme)) ?? challenges.FirstOrDefault(c => c.IsScheme("Basic"));
         if (challenge is null || !CanResend(request)) return response;
 
         // The challenge's scope names what this very request needs (it may be narrower or wider than
@@ -53,7 +54,7 @@ internal sealed class RegistryAuthenticationHandler : DelegatingHandler
             scopes = [.. scopes.Union(challengeScope.Split(' ', StringSplitOptions.RemoveEmptyEntries))];
         }
         _challenge = challenge;
-        var authorization = await AuthorizationForAsync(challenge, scopes, cancellationToken, forceRefresh: true).ConfigureAwait(false);
+        var authorization = await AuthorizationForAsync(challenge, scopes, forceRefresh: true, cancellationToken).ConfigureAwait(false);
         if (authorization is null) return response;
 
         response.Dispose();
@@ -63,7 +64,7 @@ internal sealed class RegistryAuthenticationHandler : DelegatingHandler
     }
 
     private async Task<AuthenticationHeaderValue?> AuthorizationForAsync(AuthenticationChallenge challenge, string[] scopes,
-        CancellationToken cancellationToken, bool forceRefresh = false)
+        bool forceRefresh, CancellationToken cancellationToken)
     {
         var credential = _credentials is null ? null
             : await _credentials.GetCredentialAsync(_registry, cancellationToken).ConfigureAwait(false);

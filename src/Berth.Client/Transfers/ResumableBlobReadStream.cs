@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using Berth.Client.Errors;
 using Berth.Oci.Digests;
+using Berth.Oci.Protocol;
 
 namespace Berth.Client.Transfers;
 
@@ -53,7 +54,7 @@ public sealed class ResumableBlobReadStream : Stream
         }
         ContentLength = _response.Content.Headers.ContentLength ?? _expectedLength;
         // Only a strong validator may go in If-Range (RFC 9110 §13.1.5).
-        _entityTag = _response.Headers.ETag is { IsWeak: false } ? RepositoryClient.RawHeader(_response, "ETag") : null;
+        _entityTag = _response.Headers.ETag is { IsWeak: false } ? RepositoryClient.RawHeader(_response, RegistryHeaders.ETag) : null;
         _body = await _response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
     }
 

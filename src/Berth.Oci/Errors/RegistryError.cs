@@ -1,13 +1,25 @@
+using Berth.Oci.Auth;
+
 namespace Berth.Oci.Errors;
 
 /// <summary>
 /// A failed registry operation: the HTTP status, and either a spec error code (rendered as the spec's
-/// JSON error body) or, for statuses the code list does not cover (412, 416, 428), plain text.
+/// JSON error body) or, for statuses the code list does not cover (412, 416, 428), plain text. What a client
+/// needs to recover travels as typed hints that the server turns into headers.
 /// </summary>
 public sealed record RegistryError(int Status, ErrorCode? Code, string Message)
 {
-    /// <summary>Extra response headers, e.g. the current ETag as a hint on 412 or Range on 416.</summary>
-    public IReadOnlyDictionary<string, string>? Headers { get; init; }
+    /// <summary>The resource's current ETag, sent with a 412 or 428 so the client can retry against it (RFC 9110 §13.1).</summary>
+    public string? CurrentEntityTag { get; init; }
+
+    /// <summary>The bytes an upload session holds, sent as its Range on a 416 so the client resumes from there.</summary>
+    public long? CommittedLength { get; init; }
+
+    /// <summary>When to come back after a 429 or 503 (RFC 9110 §10.2.3).</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>Where and how to authenticate, with a 401.</summary>
+    public AuthenticationChallenge? Challenge { get; init; }
 
     /// <summary>Optional structured detail for the JSON body.</summary>
     public object? Detail { get; init; }
@@ -25,18 +37,26 @@ public sealed record RegistryError(int Status, ErrorCode? Code, string Message)
     public static RegistryError SizeInvalid(string why) => new(400, ErrorCode.SizeInvalid, why);
     public static RegistryError Unsupported(string why, int status = 400) => new(status, ErrorCode.Unsupported, why);
     public static RegistryError TooLarge(string why) => new(413, ErrorCode.SizeInvalid, why);
+    public static RegistryError Denied(string why) => new(403, ErrorCode.Denied, why);
+    public static RegistryError Unauthorized(AuthenticationChallenge challenge) =>
+        new(401, ErrorCode.Unauthorized, "authentication required") { Challenge = challenge };
+    public static RegistryError TooManyRequests(string why, TimeSpan retryAfter) =>
+        new(429, ErrorCode.TooManyRequests, why) { RetryAfter = retryAfter };
+
+    /// <summary>RFC 9110 §15.6.4: a transient conflict inside the registry; the same request will succeed when retried.</summary>
+    public static RegistryError Unavailable(string why) => new(503, null, why);
+
+    /// <summary>distribution-spec: a chunk that does not continue the upload gets 416 with the Range received so far.</summary>
+    public static RegistryError UploadRangeNotSatisfiable(string why, long committedLength) =>
+        new(416, ErrorCode.BlobUploadInvalid, why) { CommittedLength = committedLength };
 
     /// <summary>RFC 9110 §15.5.13. No spec code exists for it, so the body is prose.</summary>
-    public static RegistryError PreconditionFailed(string why, string? currentEntityTag) => new(412, null, why)
-    {
-        Headers = currentEntityTag is null ? null : new Dictionary<string, string> { ["ETag"] = currentEntityTag },
-    };
+    public static RegistryError PreconditionFailed(string why, string? currentEntityTag) =>
+        new(412, null, why) { CurrentEntityTag = currentEntityTag };
 
     /// <summary>RFC 6585 §3: the repository's policy requires a conditional request.</summary>
-    public static RegistryError PreconditionRequired(string why, string? currentEntityTag) => new(428, null, why)
-    {
-        Headers = currentEntityTag is null ? null : new Dictionary<string, string> { ["ETag"] = currentEntityTag },
-    };
+    public static RegistryError PreconditionRequired(string why, string? currentEntityTag) =>
+        new(428, null, why) { CurrentEntityTag = currentEntityTag };
 
     /// <summary>A malformed HTTP header that we refuse to guess about (no spec code fits).</summary>
     public static RegistryError BadHeader(string why) => new(400, null, why);

@@ -1,5 +1,6 @@
 using Berth.Storage.Blobs;
 using Berth.Storage.Metadata;
+using Microsoft.Extensions.Logging;
 
 namespace Berth.Registry.Maintenance;
 
@@ -15,11 +16,13 @@ public sealed class GarbageCollector
     private readonly FileSystemBlobStore _blobs;
     private readonly Operations.UploadOperations _uploads;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
 
     internal GarbageCollector(RegistryOptions options, IMetadataMaintenance metadata, FileSystemBlobStore blobs, Operations.UploadOperations uploads,
-        TimeProvider time)
+        TimeProvider time, ILogger logger)
     {
         _time = time;
+        _logger = logger;
         _options = options;
         _metadata = metadata;
         _blobs = blobs;
@@ -42,6 +45,7 @@ public sealed class GarbageCollector
             if (dryRun || await _metadata.RemoveManifestIfUntaggedAsync(manifest, cutoff))
             {
                 report.ManifestsRemoved.Add($"{manifest.Repository}@{manifest.Digest}");
+                if (!dryRun) _logger.ManifestCollected($"{manifest.Repository}@{manifest.Digest}");
             }
         }
         if (!dryRun) report.ManifestContentsRemoved = await _metadata.RemoveOrphanManifestContentsAsync();
@@ -75,6 +79,7 @@ public sealed class GarbageCollector
             await _metadata.DeleteBlobIfUnlinkedAsync(digest, () => (freed = _blobs.RemoveIfOlderThan(digest, cutoff)) >= 0);
             if (freed >= 0)
             {
+                _logger.BlobCollected(digest.ToString(), freed);
                 report.BlobsDeleted.Add(digest.ToString());
                 report.BytesFreed += freed;
             }

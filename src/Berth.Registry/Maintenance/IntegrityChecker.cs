@@ -2,6 +2,7 @@ using Berth.Oci.Digests;
 using Berth.Storage;
 using Berth.Storage.Blobs;
 using Berth.Storage.Metadata;
+using Microsoft.Extensions.Logging;
 
 namespace Berth.Registry.Maintenance;
 
@@ -15,9 +16,11 @@ public sealed class IntegrityChecker
     private readonly IMetadataMaintenance _metadata;
     private readonly IMetadataStore _store;
     private readonly FileSystemBlobStore _blobs;
+    private readonly ILogger _logger;
 
-    internal IntegrityChecker(DataDirectory directory, IMetadataMaintenance metadata, IMetadataStore store, FileSystemBlobStore blobs)
+    internal IntegrityChecker(DataDirectory directory, IMetadataMaintenance metadata, IMetadataStore store, FileSystemBlobStore blobs, ILogger logger)
     {
+        _logger = logger;
         _directory = directory;
         _metadata = metadata;
         _store = store;
@@ -41,7 +44,11 @@ public sealed class IntegrityChecker
             }
             if (hasher.Current() == digest) continue;
             report.DamagedBlobs.Add(digest.ToString());
-            if (quarantine) report.Quarantined.Add(_blobs.Quarantine(digest, _directory.Quarantine));
+            _logger.DamagedBlob(digest.ToString());
+            if (!quarantine) continue;
+            var moved = _blobs.Quarantine(digest, _directory.Quarantine);
+            _logger.BlobQuarantined(digest.ToString(), moved);
+            report.Quarantined.Add(moved);
         }
 
         foreach (var reference in _metadata.ManifestBlobReferences())

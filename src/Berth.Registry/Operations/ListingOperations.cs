@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Serialization;
 using System.Text.Json;
@@ -28,7 +27,7 @@ public sealed class ListingOperations
 {
     private readonly RegistryOptions _options;
     private readonly IMetadataStore _metadata;
-    private readonly ConcurrentDictionary<string, (long Version, NameList List)> _wholeTagLists = new(StringComparer.Ordinal);
+    private readonly TagListCache _tagLists = new();
 
     internal ListingOperations(RegistryOptions options, IMetadataStore metadata)
     {
@@ -45,19 +44,17 @@ public sealed class ListingOperations
             // n=0 asks for nothing: an empty list and no Link (distribution-spec end-8).
             return _metadata.RepositoryExists(name) ? TagsList(name, [], null, 0) : RegistryError.NameUnknown(name);
         }
-        // The whole list is what most clients ask for; its document is kept until anything changes.
-        var whole = pageSize is null && string.IsNullOrEmpty(last);
-        var version = whole ? _metadata.ChangeVersion() : 0;
-        if (whole && _wholeTagLists.TryGetValue(name, out var cached) && cached.Version == version) return cached.List;
-        var page = _metadata.ListTags(name, last, pageSize ?? int.MaxValue - 1);
-        if (page is null) return RegistryError.NameUnknown(name);
-        var list = TagsList(name, page.Items, page.HasMore && page.Items.Count > 0 ? page.Items[^1] : null, pageSize);
-        if (whole)
+        // The version is read before the tags, so a cached list is never labelled newer than it is.
+        var version = _metadata.ChangeVersion();
+        if (_tagLists.Get(name, version) is not { } entry)
         {
-            if (_wholeTagLists.Count >= 256) _wholeTagLists.Clear();
-            _wholeTagLists[name] = (version, list);
+            if (_metadata.ListTags(name, null, int.MaxValue - 1) is not { } all) return RegistryError.NameUnknown(name);
+            entry = _tagLists.Put(name, version, [.. all.Items]);
         }
-        return list;
+        // The whole list is what most clients ask for; its document is kept until anything changes.
+        if (pageSize is null && string.IsNullOrEmpty(last)) return entry.Whole ??= TagsList(name, entry.Tags, null, null);
+        var page = TagListCache.Slice(entry.Tags, last, pageSize ?? int.MaxValue - 1);
+        return TagsList(name, page.Items, page.HasMore && page.Items.Count > 0 ? page.Items[^1] : null, pageSize);
     }
 
     /// <param name="visible">

@@ -123,14 +123,11 @@ public sealed class ManifestOperations
         if (reference.IsTag)
         {
             var tagged = _metadata.ResolveTag(name, reference.Tag!);
-            var state = tagged is null
-                ? ResourceState.Missing
-                : ResourceState.Present(EntityTag.ForDigest(tagged.Manifest.Digest), tagged.TagUpdatedAt);
-            var verdict = guard.Check(state, reference.Tag);
+            var verdict = guard.Check(WriteGuard.TagTarget(tagged?.Manifest.Digest, tagged?.TagUpdatedAt), reference.Tag);
             return verdict == GuardVerdict.Allow ? null : Refusal(WriteOutcome.From(verdict, tagged?.Manifest.Digest), reference.Tag!);
         }
         var exists = _metadata.GetManifest(name, reference.Digest) is not null;
-        var digestVerdict = guard.Check(exists ? ResourceState.Present(EntityTag.ForDigest(reference.Digest)) : ResourceState.Missing, tag: null);
+        var digestVerdict = guard.Check(WriteGuard.DigestTarget(reference.Digest, exists), tag: null);
         return digestVerdict == GuardVerdict.Allow ? null : Refusal(WriteOutcome.From(digestVerdict, exists ? reference.Digest : null), reference.ToString());
     }
 
@@ -167,7 +164,7 @@ public sealed class ManifestOperations
             WriteStatus.PreconditionRequired => RegistryError.PreconditionRequired(
                 $"This repository requires conditional writes for '{target}'. {hint} Retry with If-Match: {current ?? "\"<digest>\""} " +
                 "to replace exactly that version, or If-None-Match: * to create a tag that must not exist yet.", current),
-            WriteStatus.ImmutableTag => new RegistryError(403, ErrorCode.Denied,
+            WriteStatus.ImmutableTag => RegistryError.Denied(
                 $"'{target}' is an immutable tag: once created it cannot be moved or deleted. {hint} Push under a new tag instead."),
             _ => RegistryError.PreconditionFailed(
                 $"Precondition failed: {hint} Nothing was changed. Re-read the manifest (GET with Cache-Control: no-cache), " +

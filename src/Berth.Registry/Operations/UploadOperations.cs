@@ -64,7 +64,7 @@ public sealed class UploadOperations
         var id = started.Value.Session.Id;
         try
         {
-            var result = await CompleteAsync(name, id, digestText, body, cancellationToken);
+            var result = await CompleteAsync(name, id, digestText, body, cancellationToken: cancellationToken);
             if (!result.IsSuccess) await CancelAsync(name, id);
             return result;
         }
@@ -126,7 +126,7 @@ public sealed class UploadOperations
         }
         using var slot = _slots.TryTake(out var busy);
         if (slot is null) return busy!;
-        var appended = await _area.AppendAsync(id, session.Algorithm, body, expectedOffset, _options.MaxBlobBytes, cancellationToken, chunkLength);
+        var appended = await _area.AppendAsync(id, session.Algorithm, body, expectedOffset, _options.MaxBlobBytes, chunkLength, cancellationToken);
         await _metadata.TouchUploadAsync(id, _time.GetUtcNow());
         return appended.Status switch
         {
@@ -139,7 +139,7 @@ public sealed class UploadOperations
 
     /// <summary>end-6 closing PUT: appends an optional last chunk, then verifies the digest and stores the blob.</summary>
     public async Task<Result<Digest>> CompleteAsync(string name, string id, string? digestText, Stream? lastChunk,
-        CancellationToken cancellationToken, string? contentRange = null, long? contentLength = null)
+        string? contentRange = null, long? contentLength = null, CancellationToken cancellationToken = default)
     {
         if (Validate.Name(name) is { } nameError) return nameError;
         if (Find(name, id) is null) return RegistryError.BlobUploadUnknown();
@@ -161,7 +161,7 @@ public sealed class UploadOperations
         if (!await _metadata.LinkBlobAsync(name, digest, () => _blobs.Find(digest) is not null))
         {
             // Garbage collection removed an identical, unreferenced copy at the same instant; the client retries.
-            return new RegistryError(503, null, "the blob was being garbage-collected at the same moment; retry the upload");
+            return RegistryError.Unavailable("the blob was being garbage-collected at the same moment; retry the upload");
         }
         return digest;
     }
@@ -196,10 +196,6 @@ public sealed class UploadOperations
 
     private RegistryError RangeNotSatisfiable(string id, string why)
     {
-        var length = Math.Max(0, _area.LengthOf(id));
-        return new RegistryError(416, ErrorCode.BlobUploadInvalid, why)
-        {
-            Headers = new Dictionary<string, string> { ["Range"] = $"0-{Math.Max(0, length - 1)}" },
-        };
+        return RegistryError.UploadRangeNotSatisfiable(why, Math.Max(0, _area.LengthOf(id)));
     }
 }

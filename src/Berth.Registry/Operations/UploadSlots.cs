@@ -17,10 +17,7 @@ internal sealed class UploadSlots(int? limit)
         refusal = null;
         if (_slots is null) return NoSlot.Instance;
         if (_slots.Wait(0)) return new Slot(_slots);
-        refusal = new RegistryError(429, ErrorCode.TooManyRequests, $"more than {limit} uploads are in progress; retry shortly")
-        {
-            Headers = new Dictionary<string, string> { ["Retry-After"] = "1" },
-        };
+        refusal = RegistryError.TooManyRequests($"more than {limit} uploads are in progress; retry shortly", TimeSpan.FromSeconds(1));
         return null;
     }
 

@@ -2,12 +2,15 @@ using System.Security.Claims;
 using Berth.Auth;
 using Berth.Auth.Access;
 using Berth.Auth.Scopes;
+using Berth.Oci.Auth;
 using Berth.Oci.Api;
 using Berth.Oci.Errors;
 using Berth.Oci.Names;
+using Berth.Server.Pipeline;
 using Berth.Server.Responses;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Berth.Server.Logging;
 
 namespace Berth.Server.Auth;
 
@@ -17,14 +20,14 @@ namespace Berth.Server.Auth;
 /// whether a repository exists. No or bad credentials are answered 401 with the Bearer challenge; a known
 /// caller the rules do not allow, 403 DENIED.
 /// </summary>
-public sealed partial class AccessControlMiddleware(RequestDelegate next, BerthAuth auth, ILogger<AccessControlMiddleware> logger)
+internal sealed partial class AccessControlMiddleware(RequestDelegate next, BerthAuth auth, ILogger<AccessControlMiddleware> logger)
 {
     public Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        var path = request.Path.Value ?? "";
-        RegistryPath.TryParse(path.Length <= 1 ? "" : path[1..], out var route, out var nameIsValid);
-        var required = RequiredAccess.For(route, nameIsValid, request.Method, auth.Options.TagHistoryNeeds);
+        var parsed = RegistryRoute.Of(context);
+        var route = parsed.Path;
+        var required = RequiredAccess.For(route, parsed.NameIsValid, request.Method, auth.Options.TagHistoryNeeds);
 
         var header = AuthorizationHeader.Parse(request.Headers.Authorization);
         Caller caller;
@@ -43,8 +46,8 @@ public sealed partial class AccessControlMiddleware(RequestDelegate next, BerthA
                 var token = auth.AuthenticateToken(header.Token, out var failure);
                 if (token is null)
                 {
-                    LogTokenRejected(logger, failure ?? "invalid");
-                    return ChallengeAsync(context, required, BearerChallenge.InvalidToken);
+                    logger.TokenRejected(failure ?? "invalid");
+                    return ChallengeAsync(context, required, AuthenticationChallenge.InvalidToken);
                 }
                 caller = token;
                 break;
@@ -57,7 +60,7 @@ public sealed partial class AccessControlMiddleware(RequestDelegate next, BerthA
             case AccessDecision.Unauthenticated:
                 return ChallengeAsync(context, required, null);
             case AccessDecision.InsufficientScope:
-                return ChallengeAsync(context, required, BearerChallenge.InsufficientScope);
+                return ChallengeAsync(context, required, AuthenticationChallenge.InsufficientScope);
             case AccessDecision.Denied:
                 return ErrorResponse.WriteAsync(context, new RegistryError(StatusCodes.Status403Forbidden, ErrorCode.Denied,
                     "requested access to the resource is denied"));
@@ -81,15 +84,7 @@ public sealed partial class AccessControlMiddleware(RequestDelegate next, BerthA
     {
         var request = context.Request;
         var realm = auth.Options.Realm ?? $"{request.Scheme}://{request.Host}/auth/token";
-        return ErrorResponse.WriteAsync(context, new RegistryError(StatusCodes.Status401Unauthorized, ErrorCode.Unauthorized, "authentication required")
-        {
-            Headers = new Dictionary<string, string>
-            {
-                ["WWW-Authenticate"] = BearerChallenge.Format(realm, auth.Options.Service, required.ChallengeScope, error),
-            },
-        });
+        return ErrorResponse.WriteAsync(context,
+            RegistryError.Unauthorized(AuthenticationChallenge.Bearer(realm, auth.Options.Service, required.ChallengeScope, error)));
     }
-
-    [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "Bearer token rejected: {Reason}")]
-    private static partial void LogTokenRejected(ILogger logger, string reason);
 }

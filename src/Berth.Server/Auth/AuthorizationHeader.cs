@@ -3,7 +3,7 @@ using Microsoft.Extensions.Primitives;
 
 namespace Berth.Server.Auth;
 
-public enum AuthorizationScheme
+internal enum AuthorizationScheme
 {
     None,
     Basic,
@@ -14,7 +14,7 @@ public enum AuthorizationScheme
 }
 
 /// <summary>The request's credentials: HTTP Basic (RFC 7617) or a bearer token (RFC 6750 §2.1).</summary>
-public sealed record AuthorizationHeader(AuthorizationScheme Scheme, string User = "", string Password = "", string Token = "")
+internal sealed record AuthorizationHeader(AuthorizationScheme Scheme, string User = "", string Password = "", string Token = "")
 {
     public static AuthorizationHeader None { get; } = new(AuthorizationScheme.None);
 

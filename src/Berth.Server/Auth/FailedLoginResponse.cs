@@ -25,7 +25,7 @@ public static class FailedLoginResponse
         return ErrorResponse.WriteAsync(context, new RegistryError(StatusCodes.Status429TooManyRequests, ErrorCode.TooManyRequests,
             "too many failed logins; retry later")
         {
-            Headers = new Dictionary<string, string> { ["Retry-After"] = seconds.ToString(CultureInfo.InvariantCulture) },
+            RetryAfter = TimeSpan.FromSeconds(seconds),
         });
     }
 }

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Berth.Auth;
-using Berth.Auth.Scopes;
+using Berth.Oci.Auth;
 using Berth.Auth.TokenRequests;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -15,7 +15,7 @@ namespace Berth.Server.Auth;
 /// login uses (grant_type=password or refresh_token, access_type=offline). The rules are in
 /// <see cref="TokenService"/>; this class only reads the request and writes the response.
 /// </summary>
-public sealed class TokenEndpoint(BerthAuth auth)
+internal sealed class TokenEndpoint(BerthAuth auth)
 {
     public const string Path = "/auth/token";
 

@@ -1,3 +1,4 @@
+using Berth.Oci.Protocol;
 using Berth.Oci.Preconditions;
 using Berth.Oci.Ranges;
 using Berth.Server.Pipeline;
@@ -8,7 +9,7 @@ using Microsoft.Net.Http.Headers;
 namespace Berth.Server.Endpoints;
 
 /// <summary>end-2 (pull, with RFC 9110 §14 ranges and §13 preconditions) and end-10 (delete) for blobs.</summary>
-public sealed partial class RegistryEndpoint
+internal sealed partial class RegistryEndpoint
 {
     private Task GetBlobAsync(HttpContext context, Oci.Api.RegistryPath route)
     {
@@ -17,9 +18,9 @@ public sealed partial class RegistryEndpoint
         var read = result.Value;
         var response = context.Response;
         var headers = response.Headers;
-        headers[ProtocolHeaders.ContentDigest] = read.Digest.ToString();
+        headers[RegistryHeaders.ContentDigest] = read.Digest.ToString();
         headers.ETag = read.EntityTag.ToString();
-        headers.CacheControl = ProtocolHeaders.ImmutableCaching;
+        headers.CacheControl = CacheControlValues.Immutable;
         headers.AcceptRanges = "bytes";
 
         if (EndsWithPreconditionOutcome(context.Response, read.Outcome)) return Task.CompletedTask;

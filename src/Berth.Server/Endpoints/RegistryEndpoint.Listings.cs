@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Berth.Oci.Protocol;
 using Berth.Oci.Manifests;
 using Berth.Oci.Preconditions;
 using Berth.Registry.Operations;
@@ -10,7 +11,7 @@ using Microsoft.AspNetCore.Http;
 namespace Berth.Server.Endpoints;
 
 /// <summary>end-8 (tags list), the catalog extension, end-12 (referrers) and Berth's tag history.</summary>
-public sealed partial class RegistryEndpoint
+internal sealed partial class RegistryEndpoint
 {
     private Task ListTagsAsync(HttpContext context, Oci.Api.RegistryPath route)
     {
@@ -41,8 +42,8 @@ public sealed partial class RegistryEndpoint
         var page = result.Value;
         var headers = context.Response.Headers;
         headers.ETag = page.EntityTag.ToString();
-        headers.CacheControl = ProtocolHeaders.RevalidateCaching;
-        if (page.FilterApplied) headers[ProtocolHeaders.FiltersApplied] = "artifactType";
+        headers.CacheControl = CacheControlValues.Revalidate;
+        if (page.FilterApplied) headers[RegistryHeaders.FiltersApplied] = "artifactType";
         if (page.NextLast is { } last)
         {
             var filter = artifactType is null ? "" : $"artifactType={Uri.EscapeDataString(artifactType)}&";

@@ -1,3 +1,4 @@
+using Berth.Oci.Protocol;
 using Berth.Oci.Preconditions;
 using Berth.Registry.Operations;
 using Berth.Server.Pipeline;
@@ -8,7 +9,7 @@ using Microsoft.Extensions.Primitives;
 namespace Berth.Server.Endpoints;
 
 /// <summary>end-3 (pull), end-7 (push), end-9 (delete) for manifests.</summary>
-public sealed partial class RegistryEndpoint
+internal sealed partial class RegistryEndpoint
 {
     private Task GetManifestAsync(HttpContext context, Oci.Api.RegistryPath route)
     {
@@ -17,9 +18,9 @@ public sealed partial class RegistryEndpoint
         var read = result.Value;
         var response = context.Response;
         var headers = response.Headers;
-        headers[ProtocolHeaders.ContentDigest] = read.Manifest.Digest.ToString();
+        headers[RegistryHeaders.ContentDigest] = read.Manifest.Digest.ToString();
         headers.ETag = read.EntityTag.ToString();
-        headers.CacheControl = read.ByTag ? ProtocolHeaders.RevalidateCaching : ProtocolHeaders.ImmutableCaching;
+        headers.CacheControl = read.ByTag ? CacheControlValues.Revalidate : CacheControlValues.Immutable;
         if (read.LastModified is { } lastModified) headers.LastModified = HttpDate.Format(lastModified);
 
         if (EndsWithPreconditionOutcome(context.Response, read.Outcome)) return Task.CompletedTask;
@@ -58,11 +59,11 @@ public sealed partial class RegistryEndpoint
         var response = context.Response;
         response.StatusCode = StatusCodes.Status201Created;
         response.Headers.Location = $"/v2/{route.Name}/manifests/{written.Digest}";
-        response.Headers[ProtocolHeaders.ContentDigest] = written.Digest.ToString();
+        response.Headers[RegistryHeaders.ContentDigest] = written.Digest.ToString();
         // RFC 9110 §9.3.4 allows an ETag on PUT because the bytes are stored untransformed.
         response.Headers.ETag = EntityTag.ForDigest(written.Digest).ToString();
-        if (written.Subject is { } subject) response.Headers[ProtocolHeaders.Subject] = subject.ToString();
-        if (request.Query.ContainsKey("tag")) response.Headers[ProtocolHeaders.Tag] = new StringValues([.. written.Tags]);
+        if (written.Subject is { } subject) response.Headers[RegistryHeaders.Subject] = subject.ToString();
+        if (request.Query.ContainsKey("tag")) response.Headers[RegistryHeaders.Tag] = new StringValues([.. written.Tags]);
         response.ContentLength = 0;
     }
 

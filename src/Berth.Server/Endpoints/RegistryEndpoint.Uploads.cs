@@ -1,3 +1,4 @@
+using Berth.Oci.Protocol;
 using Berth.Registry.Operations;
 using Berth.Server.Responses;
 using Microsoft.AspNetCore.Http;
@@ -6,7 +7,7 @@ using Microsoft.Net.Http.Headers;
 namespace Berth.Server.Endpoints;
 
 /// <summary>end-4 (start, monolithic, mount), end-5/6 (chunks, close), end-13 (status), end-14 (cancel).</summary>
-public sealed partial class RegistryEndpoint
+internal sealed partial class RegistryEndpoint
 {
     private async Task StartUploadAsync(HttpContext context, Oci.Api.RegistryPath route)
     {
@@ -69,8 +70,8 @@ public sealed partial class RegistryEndpoint
         var hasBody = request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0;
         var result = await _registry.Uploads.CompleteAsync(route.Name, route.Reference,
             request.Query.TryGetValue("digest", out var digest) ? digest.ToString() : null,
-            hasBody ? request.Body : null, context.RequestAborted,
-            request.Headers[HeaderNames.ContentRange].ToString(), request.ContentLength);
+            hasBody ? request.Body : null, request.Headers[HeaderNames.ContentRange].ToString(), request.ContentLength,
+            context.RequestAborted);
         if (!result.IsSuccess) await ErrorResponse.WriteAsync(context, result.Error);
         else WriteBlobCreated(context, route.Name, result.Value.ToString());
     }
@@ -95,7 +96,7 @@ public sealed partial class RegistryEndpoint
         var response = context.Response;
         response.StatusCode = StatusCodes.Status201Created;
         response.Headers.Location = $"/v2/{name}/blobs/{digest}";
-        response.Headers[ProtocolHeaders.ContentDigest] = digest;
+        response.Headers[RegistryHeaders.ContentDigest] = digest;
         response.ContentLength = 0;
     }
 
@@ -108,8 +109,8 @@ public sealed partial class RegistryEndpoint
         var response = context.Response;
         response.StatusCode = status;
         response.Headers.Location = $"/v2/{progress.Session.Repository}/blobs/uploads/{progress.Session.Id}";
-        response.Headers.Range = $"0-{Math.Max(0, progress.Length - 1)}";
-        response.Headers[ProtocolHeaders.UploadUuid] = progress.Session.Id;
+        response.Headers[RegistryHeaders.Range] = RegistryHeaders.UploadRange(progress.Length);
+        response.Headers[RegistryHeaders.UploadUuid] = progress.Session.Id;
         if (status != StatusCodes.Status204NoContent) response.ContentLength = 0;
     }
 }

@@ -3,6 +3,7 @@ using Berth.Oci.Errors;
 using Berth.Oci.Preconditions;
 using Berth.Registry;
 using Berth.Server.Pipeline;
+using Berth.Server.Hosting;
 using Berth.Server.Responses;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -14,44 +15,42 @@ namespace Berth.Server.Endpoints;
 /// one method per endpoint (split into files by area of the spec), each of which parses what it
 /// needs, calls one registry operation and writes the response.
 /// </summary>
-public sealed partial class RegistryEndpoint
+internal sealed partial class RegistryEndpoint
 {
     private readonly BerthRegistry _registry;
     private readonly bool _accessControlled;
 
-    /// <param name="accessControlled">Whether access control runs before this endpoint (authentication is on).</param>
-    public RegistryEndpoint(BerthRegistry registry, bool accessControlled)
+    public RegistryEndpoint(BerthRegistry registry, ServerOptions options)
     {
         _registry = registry;
-        _accessControlled = accessControlled;
+        // Access control runs before this endpoint exactly when authentication is on.
+        _accessControlled = options.Auth is not null;
     }
 
     public Task HandleAsync(HttpContext context)
     {
-        // Mounted at /v2, so Path is what follows it: "", "/" or "/<name>/…".
-        var path = context.Request.Path.Value ?? "";
-        var rest = path.Length <= 1 ? "" : path[1..];
         // Path has had dot segments resolved by the server already; judge what the client sent.
         if (context.Features.Get<IHttpRequestFeature>()?.RawTarget is { } rawTarget && RegistryPath.HasDotSegment(rawTarget))
         {
             return ErrorResponse.WriteAsync(context, RegistryError.NameInvalid("path segments '.' and '..' are not allowed"));
         }
-        if (!RegistryPath.TryParse(rest, out var route, out var nameIsValid))
+        var parsed = RegistryRoute.Of(context);
+        if (parsed.Path is not { } route)
         {
-            return ErrorResponse.WriteAsync(context, new RegistryError(404, ErrorCode.Unsupported, "no such endpoint"));
+            return ErrorResponse.WriteAsync(context, RegistryError.Unsupported("no such endpoint", 404));
         }
         // Before any grammar or store sees them: control characters are refused with the code of the part they are in.
-        if ((ControlCharacters.InRoute(route!) ?? ControlCharacters.InQuery(QueryParameters(context.Request.Query))) is { } refused)
+        if ((ControlCharacters.InRoute(route) ?? ControlCharacters.InQuery(QueryParameters(context.Request.Query))) is { } refused)
         {
             return ErrorResponse.WriteAsync(context, refused);
         }
-        if (!nameIsValid)
+        if (!parsed.NameIsValid)
         {
             return ErrorResponse.WriteAsync(context, RegistryError.NameInvalid("invalid repository name"));
         }
         var method = context.Request.Method;
-        RequestBodyLimits.RaiseForRoute(context, route!.Kind, method);
-        return (route!.Kind, method) switch
+        RequestBodyLimits.RaiseForRoute(context, route.Kind, method);
+        return (route.Kind, method) switch
         {
             (RouteKind.Base, "GET" or "HEAD") => WriteJsonAsync(context, 200, "{}"u8.ToArray()),
             (RouteKind.Catalog, "GET" or "HEAD") => CatalogAsync(context),

@@ -1,6 +1,7 @@
 using Berth.Registry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Berth.Server.Logging;
 
 namespace Berth.Server.Hosting;
 
@@ -21,15 +22,15 @@ internal sealed partial class GarbageCollectionService(BerthRegistry registry, S
                     var report = await registry.GarbageCollector.CollectAsync(dryRun: false);
                     if (report.SkippedBecauseAnotherCollectorRuns)
                     {
-                        LogSkipped(logger);
+                        logger.GarbageCollectionSkipped();
                         continue;
                     }
-                    LogCollected(logger, report.BlobsDeleted.Count, report.BytesFreed, report.BlobLinksRemoved.Count,
+                    logger.GarbageCollected(report.BlobsDeleted.Count, report.BytesFreed, report.BlobLinksRemoved.Count,
                         report.ManifestsRemoved.Count, report.UploadsExpired);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    LogFailed(logger, e);
+                    logger.GarbageCollectionFailed(e);
                 }
             }
         }
@@ -38,14 +39,4 @@ internal sealed partial class GarbageCollectionService(BerthRegistry registry, S
             // Shutting down.
         }
     }
-
-    [LoggerMessage(EventId = 30, Level = LogLevel.Information,
-        Message = "Garbage collection: {Blobs} blob(s) deleted, {Bytes} bytes freed, {Links} link(s) and {Manifests} manifest(s) removed, {Uploads} upload(s) expired")]
-    private static partial void LogCollected(ILogger logger, int blobs, long bytes, int links, int manifests, int uploads);
-
-    [LoggerMessage(EventId = 32, Level = LogLevel.Information, Message = "Garbage collection skipped: another replica is collecting")]
-    private static partial void LogSkipped(ILogger logger);
-
-    [LoggerMessage(EventId = 31, Level = LogLevel.Warning, Message = "Garbage collection failed")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
 }

@@ -3,39 +3,32 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Berth.Auth;
 using Berth.Registry;
-using Berth.Server.Auth;
-using Berth.Server.Endpoints;
-using Berth.Server.Limits;
 using Berth.Server.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Server.Hosting;
 
-/// <summary>Builds and runs the Berth HTTP server: Kestrel, the /v2/ pipeline, and background upkeep.</summary>
+/// <summary>
+/// Berth as its own process (<c>berth serve</c>): Kestrel with the configured address, TLS and limits, console
+/// logging, and <see cref="BerthApplicationBuilderExtensions.MapBerth"/>; anything outside Berth's paths is 404.
+/// </summary>
 public sealed class RegistryServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly BerthRegistry _registry;
-    private readonly RequestRateLimiter? _limiter;
 
-    private RegistryServer(WebApplication app, BerthRegistry registry, BerthAuth? auth, RequestRateLimiter? limiter)
-    {
-        _app = app;
-        _registry = registry;
-        Auth = auth;
-        _limiter = limiter;
-    }
+    private RegistryServer(WebApplication app) => _app = app;
 
-    public BerthRegistry Registry => _registry;
+    public BerthRegistry Registry => _app.Services.GetRequiredService<BerthRegistry>();
 
     /// <summary>Authentication and access control, when enabled.</summary>
-    public BerthAuth? Auth { get; }
+    public BerthAuth? Auth => _app.Services.GetService<BerthAuth>();
 
     /// <summary>The base address actually bound, e.g. http://127.0.0.1:41234 when port 0 was asked for.</summary>
     public Uri Address =>
@@ -44,19 +37,9 @@ public sealed class RegistryServer : IAsyncDisposable
     /// <param name="time">The clock of the registry, auth and background upkeep; the system clock unless a test fakes it.</param>
     public static RegistryServer Create(ServerOptions options, TimeProvider? time = null)
     {
-        time ??= TimeProvider.System;
-        // Settings that can be wrong (certificate, htpasswd, keys, limits) are loaded before storage is opened.
+        // The certificate and the realm are checked first; MapBerth then opens the other settings that can be wrong, then storage.
         RequireRealmOffLoopback(options);
-        var clientAddresses = new ClientAddressResolver(options.TrustedProxies);
         (X509Certificate2 Certificate, X509Certificate2Collection Chain)? tls = options.Tls is null ? null : ServerCertificate.Load(options.Tls);
-        var limiter = options.RateLimits is null ? null : new RequestRateLimiter(options.RateLimits);
-        if (limiter is { IsEnabled: false })
-        {
-            limiter.Dispose();
-            limiter = null;
-        }
-        var auth = options.Auth is null ? null : BerthAuth.Create(options.Auth, options.Registry.DataDirectory, time);
-        var registry = BerthRegistry.Open(options.Registry, time);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(console =>
@@ -68,67 +51,56 @@ public sealed class RegistryServer : IAsyncDisposable
         foreach (var provider in options.LoggerProviders) builder.Logging.AddProvider(provider);
         builder.Logging.SetMinimumLevel(options.LogLevel);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            // Small until a request is authorised; the endpoint then raises it for uploads and manifests.
-            kestrel.Limits.MaxRequestBodySize = RequestBodyLimits.BeforeAuthorisation;
-            kestrel.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(240, options.ClientStallTimeout);
-            kestrel.Limits.RequestHeadersTimeout = options.ClientStallTimeout;
-            kestrel.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
-            kestrel.AddServerHeader = false;
-            var (host, port) = ParseListen(options.Listen);
-            Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> listen = endpoint =>
-            {
-                if (tls is not { } https) return;
-                // ALPN offers h2 and http/1.1; clients that speak HTTP/2 multiplex blob transfers on one connection.
-                endpoint.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2;
-                endpoint.UseHttps(adapter =>
-                {
-                    adapter.ServerCertificate = https.Certificate;
-                    adapter.ServerCertificateChain = https.Chain;
-                    // Explicit rather than the OS default: TLS 1.0 and 1.1 are deprecated (RFC 8996).
-                    adapter.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
-                });
-            };
-            if (host is "localhost") kestrel.ListenLocalhost(port, listen);
-            else kestrel.Listen(IPAddress.Parse(host), port, listen);
-        });
-        builder.Services.AddSingleton(registry);
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(time);
-        builder.Services.AddHostedService<UploadExpiryService>();
-        builder.Services.AddHostedService<GarbageCollectionService>();
+        builder.WebHost.ConfigureKestrel(kestrel => ConfigureKestrel(kestrel, options, tls));
+        builder.Services.AddSingleton(time ?? TimeProvider.System);
+        builder.Services.AddBerth(options);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         var app = builder.Build();
-        var endpoint = new RegistryEndpoint(registry, accessControlled: auth is not null);
-        if (clientAddresses.HasTrustedProxies) app.UseMiddleware<ForwardedClientMiddleware>(clientAddresses);
-        app.UseMiddleware<RequestLoggingMiddleware>();
-        app.Map("/v2", v2 =>
+        try
         {
-            v2.UseMiddleware<ProtocolHeadersMiddleware>(options.AnnounceConditionalRequests);
-            v2.UseMiddleware<ErrorBoundaryMiddleware>();
-            if (limiter is not null) v2.UseMiddleware<RateLimitMiddleware>(limiter);
-            if (auth is not null) v2.UseMiddleware<AccessControlMiddleware>(auth);
-            v2.Run(endpoint.HandleAsync);
-        });
-        if (auth is not null)
-        {
-            var tokens = new TokenEndpoint(auth);
-            app.Map(TokenEndpoint.Path, token =>
+            app.MapBerth();
+            app.UseMiddleware<RequestLoggingMiddleware>();
+            app.Run(context =>
             {
-                token.UseMiddleware<ErrorBoundaryMiddleware>();
-                if (limiter is not null) token.UseMiddleware<RateLimitMiddleware>(limiter);
-                token.Run(tokens.HandleAsync);
+                context.Response.StatusCode = Microsoft.AspNetCore.Http.StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
             });
         }
-        app.Run(context =>
+        catch
         {
-            context.Response.StatusCode = Microsoft.AspNetCore.Http.StatusCodes.Status404NotFound;
-            return Task.CompletedTask;
-        });
-        return new RegistryServer(app, registry, auth, limiter);
+            // Whatever was opened before the bad setting is closed with the host.
+            app.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+        return new RegistryServer(app);
+    }
+
+    private static void ConfigureKestrel(KestrelServerOptions kestrel, ServerOptions options,
+        (X509Certificate2 Certificate, X509Certificate2Collection Chain)? tls)
+    {
+        // Small until a request is authorised; the endpoint then raises it for uploads and manifests.
+        kestrel.Limits.MaxRequestBodySize = RequestBodyLimits.BeforeAuthorisation;
+        kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(240, options.ClientStallTimeout);
+        kestrel.Limits.RequestHeadersTimeout = options.ClientStallTimeout;
+        kestrel.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
+        kestrel.AddServerHeader = false;
+        var (host, port) = ParseListen(options.Listen);
+        Action<ListenOptions> listen = endpoint =>
+        {
+            if (tls is not { } https) return;
+            // ALPN offers h2 and http/1.1; clients that speak HTTP/2 multiplex blob transfers on one connection.
+            endpoint.Protocols = HttpProtocols.Http1AndHttp2;
+            endpoint.UseHttps(adapter =>
+            {
+                adapter.ServerCertificate = https.Certificate;
+                adapter.ServerCertificateChain = https.Chain;
+                // Explicit rather than the OS default: TLS 1.0 and 1.1 are deprecated (RFC 8996).
+                adapter.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+            });
+        };
+        if (host is "localhost") kestrel.ListenLocalhost(port, listen);
+        else kestrel.Listen(IPAddress.Parse(host), port, listen);
     }
 
     public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);
@@ -136,13 +108,11 @@ public sealed class RegistryServer : IAsyncDisposable
     /// <summary>After <see cref="StartAsync"/>: waits for SIGTERM or Ctrl-C; stopping lets requests in flight finish.</summary>
     public Task WaitForShutdownAsync() => _app.WaitForShutdownAsync();
 
+    /// <summary>Stops the host; the registry, authentication and limiter are disposed with its services.</summary>
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-        _registry.Dispose();
-        Auth?.Dispose();
-        _limiter?.Dispose();
     }
 
     /// <summary>Whether the listen address is reachable from this machine only.</summary>

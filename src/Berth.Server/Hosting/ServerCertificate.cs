@@ -3,7 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace Berth.Server.Hosting;
 
 /// <summary>Loads the TLS certificate, its key and its chain from PEM files.</summary>
-public static class ServerCertificate
+internal static class ServerCertificate
 {
     public static (X509Certificate2 Certificate, X509Certificate2Collection Chain) Load(TlsOptions tls)
     {

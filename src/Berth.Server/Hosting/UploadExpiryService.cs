@@ -1,6 +1,7 @@
 using Berth.Registry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Berth.Server.Logging;
 
 namespace Berth.Server.Hosting;
 
@@ -16,11 +17,11 @@ internal sealed partial class UploadExpiryService(BerthRegistry registry, Server
             try
             {
                 var removed = await registry.Uploads.ExpireIdleAsync();
-                if (removed > 0) LogExpired(logger, removed);
+                if (removed > 0) logger.UploadsExpired(removed);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                LogFailed(logger, e);
+                logger.UploadSweepFailed(e);
             }
         }
         while (await NextTickAsync(timer, stoppingToken));
@@ -37,10 +38,4 @@ internal sealed partial class UploadExpiryService(BerthRegistry registry, Server
             return false;
         }
     }
-
-    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Removed {Count} expired upload session(s)")]
-    private static partial void LogExpired(ILogger logger, int count);
-
-    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Upload expiry sweep failed")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
 }

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Berth.Server.Limits;
 
 /// <summary>
@@ -14,9 +16,15 @@ public sealed record RateLimitOptions
 }
 
 /// <summary>A token bucket: <see cref="RequestsPerSecond"/> on average, bursts of up to <see cref="Burst"/> (default: one second's worth).</summary>
-public sealed record RateLimit
+public sealed record RateLimit : IValidatableObject
 {
     public int RequestsPerSecond { get; init; }
 
     public int? Burst { get; init; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (RequestsPerSecond <= 0) yield return new ValidationResult("must be positive", [nameof(RequestsPerSecond)]);
+        if (Burst is <= 0) yield return new ValidationResult("must be positive", [nameof(Burst)]);
+    }
 }

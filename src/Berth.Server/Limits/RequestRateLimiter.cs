@@ -7,7 +7,7 @@ namespace Berth.Server.Limits;
 /// from its client's bucket, then from the global one; when either is empty the request is refused with the
 /// time until the bucket has a token again (for Retry-After, RFC 9110 §10.2.3).
 /// </summary>
-public sealed class RequestRateLimiter : IDisposable
+internal sealed class RequestRateLimiter : IDisposable
 {
     private readonly PartitionedRateLimiter<string>? _perClient;
     private readonly RateLimiter? _global;

@@ -9,7 +9,7 @@ namespace Berth.Server.Pipeline;
 /// Reads the raw conditional header lines. The typed RequestHeaders accessors are avoided on purpose:
 /// their lenient parsing can drop a malformed value, turning a conditional write into an unconditional one.
 /// </summary>
-public static class ConditionalRequestHeaders
+internal static class ConditionalRequestHeaders
 {
     public static RequestPreconditions ForRead(HttpRequest request) =>
         RequestPreconditions.ForRead(

@@ -2,15 +2,16 @@ using Berth.Oci.Errors;
 using Berth.Server.Responses;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Berth.Server.Logging;
 
 namespace Berth.Server.Pipeline;
 
 /// <summary>
 /// Turns failures into honest responses: a client that went away gets nothing, a malformed request
-/// that Kestrel detected gets its 4xx, a full disk gets 507, an unreachable metadata database 503, and anything unexpected is logged and
-/// answered 500 without taking the process down.
+/// that Kestrel detected gets its 4xx, a full disk gets 507, an unreachable metadata
+/// database 503, and anything unexpected is logged and answered 500 without taking the process down.
 /// </summary>
-public sealed partial class ErrorBoundaryMiddleware(RequestDelegate next, ILogger<ErrorBoundaryMiddleware> logger)
+internal sealed partial class ErrorBoundaryMiddleware(RequestDelegate next, ILogger<ErrorBoundaryMiddleware> logger)
 {
     private const int ENOSPC = 28;
     private const int EDQUOT = 122;
@@ -31,20 +32,20 @@ public sealed partial class ErrorBoundaryMiddleware(RequestDelegate next, ILogge
         }
         catch (IOException e) when (e is Storage.StorageFullException || (e.HResult & 0xFFFF) is ENOSPC or EDQUOT)
         {
-            LogDiskFull(logger, e.Message);
+            logger.StorageFull(e.Message);
             await TryWriteAsync(context, new RegistryError(StatusCodes.Status507InsufficientStorage, null,
                 "the registry's storage is full; nothing was stored by this request"));
         }
         catch (Storage.Metadata.MetadataStoreUnavailableException e)
         {
-            LogMetadataUnavailable(logger, e.Message);
+            logger.MetadataUnavailable(e.Message);
             // RFC 9110 §15.6.4: 503 with Retry-After. distribution-spec's code list (closed) has no
             // "unavailable" code; TOOMANYREQUESTS (code-14) is the one whose client reaction (back off,
             // then retry) is right here, and the message says what actually happened.
             await TryWriteAsync(context, new RegistryError(StatusCodes.Status503ServiceUnavailable, ErrorCode.TooManyRequests,
                 "the registry's metadata database is unreachable; retry shortly")
             {
-                Headers = new Dictionary<string, string> { ["Retry-After"] = "5" },
+                RetryAfter = TimeSpan.FromSeconds(5),
             });
         }
         catch (Exception e) when (e is IOException && context.RequestAborted.IsCancellationRequested)
@@ -52,7 +53,7 @@ public sealed partial class ErrorBoundaryMiddleware(RequestDelegate next, ILogge
         }
         catch (Exception e)
         {
-            LogUnhandled(logger, e, LoggedText.Escape(context.Request.Method), LoggedText.Escape(context.Request.Path.Value));
+            logger.UnhandledError(e, LoggedText.Escape(context.Request.Method), LoggedText.Escape(context.Request.Path.Value));
             await TryWriteAsync(context, new RegistryError(StatusCodes.Status500InternalServerError, null, "internal error"));
         }
     }
@@ -63,13 +64,4 @@ public sealed partial class ErrorBoundaryMiddleware(RequestDelegate next, ILogge
         context.Response.Clear();
         return ErrorResponse.WriteAsync(context, error);
     }
-
-    [LoggerMessage(EventId = 10, Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
-    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
-
-    [LoggerMessage(EventId = 11, Level = LogLevel.Critical, Message = "Storage is full: {Reason}")]
-    private static partial void LogDiskFull(ILogger logger, string reason);
-
-    [LoggerMessage(EventId = 12, Level = LogLevel.Error, Message = "Metadata database unavailable: {Reason}")]
-    private static partial void LogMetadataUnavailable(ILogger logger, string reason);
 }

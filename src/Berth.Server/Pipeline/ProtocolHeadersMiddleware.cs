@@ -1,3 +1,4 @@
+using Berth.Oci.Protocol;
 using Berth.Server.Responses;
 using Microsoft.AspNetCore.Http;
 
@@ -7,7 +8,7 @@ namespace Berth.Server.Pipeline;
 /// Headers every /v2/ response carries, whatever its status (including 401 from authentication and
 /// errors): the API version, and, when enabled, the conditional-request support signal.
 /// </summary>
-public sealed class ProtocolHeadersMiddleware(RequestDelegate next, bool announceConditionalRequests)
+internal sealed class ProtocolHeadersMiddleware(RequestDelegate next, bool announceConditionalRequests)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -15,8 +16,8 @@ public sealed class ProtocolHeadersMiddleware(RequestDelegate next, bool announc
         context.Response.OnStarting(static state =>
         {
             var (response, announce) = ((HttpResponse, bool))state;
-            response.Headers[ProtocolHeaders.ApiVersion] = ProtocolHeaders.ApiVersionValue;
-            if (announce) response.Headers[ProtocolHeaders.ConditionalSupport] = "yes";
+            response.Headers[RegistryHeaders.ApiVersion] = RegistryHeaders.ApiVersionValue;
+            if (announce) response.Headers[RegistryHeaders.ConditionalSupport] = RegistryHeaders.ConditionalSupportValue;
             return Task.CompletedTask;
         }, (context.Response, announceConditionalRequests));
         return next(context);

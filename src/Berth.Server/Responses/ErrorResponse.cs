@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Berth.Oci.Errors;
+using Berth.Oci.Protocol;
 using Microsoft.AspNetCore.Http;
 
 namespace Berth.Server.Responses;
@@ -9,7 +10,7 @@ namespace Berth.Server.Responses;
 /// Writes a <see cref="RegistryError"/>: the spec's JSON error body when there is a spec code,
 /// plain prose otherwise (412/428, whose codes the spec's closed list does not have).
 /// </summary>
-public static class ErrorResponse
+internal static class ErrorResponse
 {
     public static Task WriteAsync(HttpContext context, RegistryError error)
     {
@@ -20,10 +21,7 @@ public static class ErrorResponse
         {
             Pipeline.RequestBodyLimits.CloseConnectionIfBodyUnread(context);
         }
-        if (error.Headers is not null)
-        {
-            foreach (var (name, value) in error.Headers) response.Headers[name] = value;
-        }
+        WriteHints(response, error);
         byte[] body;
         if (error.Code is { } code)
         {
@@ -37,6 +35,20 @@ public static class ErrorResponse
         }
         response.ContentLength = body.Length;
         return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(body).AsTask();
+    }
+
+    /// <summary>The error's recovery hints as the headers the protocol defines for them.</summary>
+    private static void WriteHints(HttpResponse response, RegistryError error)
+    {
+        if (error.CurrentEntityTag is { } entityTag) response.Headers[RegistryHeaders.ETag] = entityTag;
+        if (error.CommittedLength is { } committed) response.Headers[RegistryHeaders.Range] = RegistryHeaders.UploadRange(committed);
+        if (error.RetryAfter is { } after)
+        {
+            // delay-seconds (RFC 9110 §10.2.3): whole seconds, at least one, so a client never retries at once.
+            var seconds = Math.Max(1, (long)Math.Ceiling(after.TotalSeconds));
+            response.Headers[RegistryHeaders.RetryAfter] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        if (error.Challenge is { } challenge) response.Headers[RegistryHeaders.WwwAuthenticate] = challenge.ToString();
     }
 
     private sealed record ErrorBody([property: JsonPropertyName("errors")] IReadOnlyList<ErrorEntry> Errors);

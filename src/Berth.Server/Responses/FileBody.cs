@@ -7,7 +7,7 @@ namespace Berth.Server.Responses;
 /// its fallback copies in small pieces; reading straight into the response pipe's buffer in large
 /// chunks makes one copy from the page cache and one large socket write per chunk.
 /// </summary>
-public static class FileBody
+internal static class FileBody
 {
     private const int ChunkSize = 1 << 20;
 

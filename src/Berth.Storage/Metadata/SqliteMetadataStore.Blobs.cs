@@ -37,7 +37,7 @@ public sealed partial class SqliteMetadataStore
         var linked = id is not null && Scalar(c, t, "SELECT 1 FROM repository_blobs WHERE repository_id = $id AND digest = $digest",
             ("$id", id), ("$digest", digest.ToString())) is not null;
         if (!linked) return (new WriteOutcome(WriteStatus.NotFound), false);
-        var verdict = guard.Check(ResourceState.Present(EntityTag.ForDigest(digest)), tag: null);
+        var verdict = guard.Check(WriteGuard.DigestTarget(digest, exists: true), tag: null);
         if (verdict != GuardVerdict.Allow) return (WriteOutcome.From(verdict, digest), false);
         Execute(c, t, "DELETE FROM repository_blobs WHERE repository_id = $id AND digest = $digest", ("$id", id), ("$digest", digest.ToString()));
         return (WriteOutcome.Done, true);

@@ -63,8 +63,7 @@ public sealed partial class SqliteMetadataStore
         {
             var exists = Scalar(c, t, "SELECT 1 FROM repository_manifests WHERE repository_id = $id AND digest = $digest",
                 ("$id", repositoryId), ("$digest", digest)) is not null;
-            var state = exists ? ResourceState.Present(EntityTag.ForDigest(manifest.Digest)) : ResourceState.Missing;
-            var verdict = guard.Check(state, tag: null);
+            var verdict = guard.Check(WriteGuard.DigestTarget(manifest.Digest, exists), tag: null);
             if (verdict != GuardVerdict.Allow) return (WriteOutcome.From(verdict, exists ? manifest.Digest : null), false);
         }
         foreach (var tag in manifest.Tags)
@@ -129,7 +128,7 @@ public sealed partial class SqliteMetadataStore
         {
             return (new WriteOutcome(WriteStatus.NotFound), false);
         }
-        var verdict = guard.Check(ResourceState.Present(EntityTag.ForDigest(digest)), tag: null);
+        var verdict = guard.Check(WriteGuard.DigestTarget(digest, exists: true), tag: null);
         if (verdict != GuardVerdict.Allow) return (WriteOutcome.From(verdict, digest), false);
 
         // The manifest's tags go with it, inside the same transaction that a tag CAS would need.
@@ -152,29 +151,14 @@ public sealed partial class SqliteMetadataStore
         return (WriteOutcome.Done, true);
     });
 
-    public Page? ListTags(string repository, string? last, int limit)
+    public Page? ListTags(string repository, string? last, int limit) => Read(c =>
     {
-        // The version is read before the tags, so a cached list is never labelled newer than it is.
-        var version = _version.Read();
-        if (_tagLists.Get(repository, version) is not { } tags)
-        {
-            var loaded = Read(c =>
-            {
-                var repositoryId = RepositoryId(c, null, repository);
-                if (repositoryId is null) return null;
-                // BINARY collation orders by bytes: the spec's "lexical (ASCIIbetical)" order.
-                using var command = Command(c, null, "SELECT name FROM tags WHERE repository_id = $id ORDER BY name", ("$id", repositoryId));
-                using var reader = command.ExecuteReader();
-                var names = new List<string>();
-                while (reader.Read()) names.Add(reader.GetString(0));
-                return names.ToArray();
-            });
-            if (loaded is null) return null;
-            _tagLists.Put(repository, version, loaded);
-            tags = loaded;
-        }
-        return TagListCache.Slice(tags, last, limit);
-    }
+        var repositoryId = RepositoryId(c, null, repository);
+        // BINARY collation orders by bytes: the spec's "lexical (ASCIIbetical)" order.
+        return repositoryId is null
+            ? null
+            : ReadPage(c, "SELECT name FROM tags WHERE repository_id = $id AND name > $last ORDER BY name LIMIT $limit", last, limit, ("$id", repositoryId));
+    });
 
     public long ChangeVersion() => _version.Read();
 
@@ -227,9 +211,9 @@ public sealed partial class SqliteMetadataStore
     {
         using var command = Command(c, t, "SELECT digest, updated_at FROM tags WHERE repository_id = $id AND name = $tag", ("$id", repositoryId), ("$tag", tag));
         using var reader = command.ExecuteReader();
-        if (!reader.Read()) return (ResourceState.Missing, null);
+        if (!reader.Read()) return (WriteGuard.TagTarget(null, null), null);
         var digest = Digest.Parse(reader.GetString(0));
-        return (ResourceState.Present(EntityTag.ForDigest(digest), Time(reader.GetInt64(1))), digest);
+        return (WriteGuard.TagTarget(digest, Time(reader.GetInt64(1))), digest);
     }
 
     private static void RecordMove(SqliteConnection c, SqliteTransaction t, long repositoryId, string tag, string? oldDigest, string? newDigest, long at, string? actor) =>

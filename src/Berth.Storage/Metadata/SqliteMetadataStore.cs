@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 
 namespace Berth.Storage.Metadata;
 
@@ -14,17 +15,17 @@ public sealed partial class SqliteMetadataStore : IMetadataBackend
     private readonly SqliteConnectionPool _pool;
     private readonly SqliteWriteQueue _writer;
     private readonly ChangeVersion _version;
-    private readonly TagListCache _tagLists = new();
     private readonly string _databasePath;
     private readonly TimeProvider _time;
 
     /// <param name="time">The clock for the times recorded (pushes, tag moves, uploads); tests pass a fake one.</param>
-    public SqliteMetadataStore(string databasePath, TimeProvider? time = null)
+    /// <param name="logger">Where the writer thread reports failures.</param>
+    public SqliteMetadataStore(string databasePath, TimeProvider? time = null, ILogger? logger = null)
     {
         _databasePath = Path.GetFullPath(databasePath);
         _time = time ?? TimeProvider.System;
         _pool = new SqliteConnectionPool(databasePath);
-        _writer = new SqliteWriteQueue(_pool.Rent);
+        _writer = new SqliteWriteQueue(_pool.Rent, logger);
         _version = new ChangeVersion(_pool.Rent());
         Read(connection =>
         {

@@ -1,4 +1,6 @@
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Data.Sqlite;
 
 namespace Berth.Storage.Metadata;
@@ -18,10 +20,12 @@ internal sealed class SqliteWriteQueue : IDisposable
     private readonly Func<SqliteConnection> _open;
     private readonly Channel<IWriteJob> _jobs = Channel.CreateUnbounded<IWriteJob>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Thread _thread;
+    private readonly ILogger _logger;
 
-    public SqliteWriteQueue(Func<SqliteConnection> open)
+    public SqliteWriteQueue(Func<SqliteConnection> open, ILogger? logger = null)
     {
         _open = open;
+        _logger = logger ?? NullLogger.Instance;
         _thread = new Thread(Run) { IsBackground = true, Name = "berth-metadata-writer" };
         _thread.Start();
     }
@@ -60,6 +64,7 @@ internal sealed class SqliteWriteQueue : IDisposable
             catch (Exception e)
             {
                 // The whole transaction failed (disk full, I/O error): nothing of the batch was committed.
+                _logger.WriteBatchFailed(batch.Count, e);
                 foreach (var job in batch) job.Fail(e);
                 connection?.Dispose();
                 connection = null;
@@ -68,7 +73,7 @@ internal sealed class SqliteWriteQueue : IDisposable
         connection?.Dispose();
     }
 
-    private static void RunBatch(SqliteConnection connection, List<IWriteJob> batch)
+    private void RunBatch(SqliteConnection connection, List<IWriteJob> batch)
     {
         using var transaction = connection.BeginTransaction(deferred: false);
         var ran = new List<IWriteJob>(batch.Count);
@@ -85,6 +90,7 @@ internal sealed class SqliteWriteQueue : IDisposable
             catch (Exception e)
             {
                 transaction.Rollback(savepoint);
+                _logger.WriteJobFailed(e);
                 batch[i].Fail(e);
             }
         }

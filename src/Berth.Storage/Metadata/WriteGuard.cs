@@ -1,3 +1,4 @@
+using Berth.Oci.Digests;
 using Berth.Oci.Preconditions;
 
 namespace Berth.Storage.Metadata;
@@ -31,6 +32,17 @@ public sealed record WriteGuard
     public Func<string, bool>? IsImmutable { get; init; }
 
     public bool HasPolicy => RequiresPreconditions is not null || IsImmutable is not null;
+
+    // The states below are the one definition of what a write is judged against, used both by the early check
+    // before a manifest body is read and by the store inside the write transaction, so the two cannot disagree.
+
+    /// <summary>A tag as a write target: the digest it points at is its ETag, the time it last moved its Last-Modified.</summary>
+    public static ResourceState TagTarget(Digest? current, DateTimeOffset? movedAt) =>
+        current is { } digest ? ResourceState.Present(EntityTag.ForDigest(digest), movedAt) : ResourceState.Missing;
+
+    /// <summary>A manifest or blob addressed by digest: content never changes under a digest, so the digest is the ETag.</summary>
+    public static ResourceState DigestTarget(Digest digest, bool exists) =>
+        exists ? ResourceState.Present(EntityTag.ForDigest(digest)) : ResourceState.Missing;
 
     /// <param name="current">The target's state, read inside the write transaction.</param>
     /// <param name="tag">The tag being moved or deleted; null when the target is a digest.</param>

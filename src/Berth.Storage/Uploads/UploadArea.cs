@@ -51,7 +51,7 @@ public sealed class UploadArea
     /// (a chunk with Content-Range), a body of any other length is not kept at all.
     /// </summary>
     public async Task<AppendResult> AppendAsync(string id, DigestAlgorithm algorithm, Stream body, long? expectedOffset,
-        long? maxLength, CancellationToken cancellationToken, long? exactLength = null)
+        long? maxLength, long? exactLength = null, CancellationToken cancellationToken = default)
     {
         var state = _states.GetOrAdd(id, _ => new UploadState());
         await state.Lock.WaitAsync(cancellationToken);

@@ -22,7 +22,7 @@ public sealed class UploadOperationsTests
         var first = await uploads.AppendAsync("app", session.Id, new MemoryStream(Content[..1000]), "0-999", 1000, CancellationToken.None);
         Assert.Equal(1000, first.Value!.Length);
         Assert.Equal(1000, uploads.Status("app", session.Id).Value!.Length);
-        var done = await uploads.CompleteAsync("app", session.Id, ContentDigestText, new MemoryStream(Content[1000..]), CancellationToken.None, "1000-2999", 2000);
+        var done = await uploads.CompleteAsync("app", session.Id, ContentDigestText, new MemoryStream(Content[1000..]), "1000-2999", 2000, CancellationToken.None);
 
         Assert.True(done.IsSuccess, done.Error?.Message);
         Assert.Equal(ContentDigestText, done.Value.ToString());

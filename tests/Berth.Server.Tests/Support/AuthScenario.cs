@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Berth.Auth;
 using Berth.Auth.Access;
-using Berth.Auth.Scopes;
+using Berth.Oci.Auth;
 using Berth.Auth.Users;
 
 namespace Berth.Server.Tests.Support;

@@ -1,6 +1,8 @@
+using System.Collections;
 using Berth.Cli.Configuration;
+using Berth.Server.Hosting;
 
-namespace Berth.Server.Tests;
+namespace Berth.Cli.Tests;
 
 /// <summary>The auth, tls and rateLimits sections of the config file, and the environment settings that override them.</summary>
 public sealed class AuthConfigurationTests
@@ -24,7 +26,7 @@ public sealed class AuthConfigurationTests
     [Fact]
     public void FileSections_BecomeServerOptions()
     {
-        var options = Parse(File).ToServerOptions();
+        var options = Parse(File);
         var auth = options.Auth!;
         Assert.Equal("registry.example.com", auth.Service);
         Assert.Equal("/etc/berth/htpasswd", auth.Htpasswd);
@@ -49,7 +51,7 @@ public sealed class AuthConfigurationTests
             ["BERTH_TLS_CERT"] = "/run/tls.crt",
             ["BERTH_RATE_LIMIT_GLOBAL"] = "1000",
         };
-        var options = Parse(File).Overlay(BerthConfiguration.FromEnvironment(environment.GetValueOrDefault)).ToServerOptions();
+        var options = Parse(File, environment);
         Assert.Equal("/run/htpasswd", options.Auth!.Htpasswd);
         Assert.Equal("https://registry.example.com/auth/token", options.Auth.Realm);
         Assert.Equal("registry.example.com", options.Auth.Service);
@@ -62,27 +64,19 @@ public sealed class AuthConfigurationTests
     [Fact]
     public void Defaults_AreOpenPlainHttpOnLoopback()
     {
-        var options = new BerthConfiguration().ToServerOptions();
+        var options = BerthConfiguration.Resolve(null, [], new Hashtable());
         Assert.Null(options.Auth);
         Assert.Null(options.Tls);
         Assert.Null(options.RateLimits);
         Assert.Equal("127.0.0.1:5000", options.Listen);
         // An htpasswd from the environment alone turns authentication on.
-        var withUsers = BerthConfiguration.FromEnvironment(name => name == "BERTH_HTPASSWD" ? "/run/htpasswd" : null).ToServerOptions();
+        var withUsers = BerthConfiguration.Resolve(null, [], new Hashtable { ["BERTH_HTPASSWD"] = "/run/htpasswd" });
         Assert.Equal("/run/htpasswd", withUsers.Auth!.Htpasswd);
     }
 
-    private static BerthConfiguration Parse(string json)
+    private static ServerOptions Parse(string json, IDictionary<string, string>? environment = null)
     {
-        var path = Path.Combine(Path.GetTempPath(), "berth-config-" + Guid.NewGuid().ToString("N") + ".json");
-        System.IO.File.WriteAllText(path, json);
-        try
-        {
-            return BerthConfiguration.FromFile(path);
-        }
-        finally
-        {
-            System.IO.File.Delete(path);
-        }
+        using var file = new ConfigFile(json);
+        return BerthConfiguration.Resolve(file.Path, [], new Hashtable((IDictionary)(environment ?? new Dictionary<string, string>())));
     }
 }

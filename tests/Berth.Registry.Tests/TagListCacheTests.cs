@@ -1,6 +1,6 @@
-using Berth.Storage.Metadata;
+using Berth.Registry.Operations;
 
-namespace Berth.Storage.Tests;
+namespace Berth.Registry.Tests;
 
 /// <summary>The sorted tag lists kept per repository, and pages cut from them by binary search.</summary>
 public sealed class TagListCacheTests
@@ -15,7 +15,7 @@ public sealed class TagListCacheTests
 
         cache.Put("app", 1, Tags);
 
-        Assert.Same(Tags, cache.Get("app", 1));
+        Assert.Same(Tags, cache.Get("app", 1)!.Tags);
         Assert.Null(cache.Get("app", 2)); // something changed since: read again
         Assert.Null(cache.Get("other", 1));
     }

@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using Berth.Oci.Names;
 
-namespace Berth.Auth.Scopes;
+namespace Berth.Oci.Auth;
 
 /// <summary>
 /// One resource scope of the Docker registry token authentication spec ("Token Scope Documentation"):

@@ -1,4 +1,4 @@
-namespace Berth.Auth.Scopes;
+namespace Berth.Oci.Auth;
 
 /// <summary>The actions on a repository that access rules and tokens grant.</summary>
 public static class RepositoryActions

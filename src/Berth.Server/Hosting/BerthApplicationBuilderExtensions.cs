@@ -1,0 +1,53 @@
+using Berth.Auth;
+using Berth.Server.Auth;
+using Berth.Server.Endpoints;
+using Berth.Server.Limits;
+using Berth.Server.Pipeline;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Berth.Server.Hosting;
+
+/// <summary>The request pipeline of Berth, after <see cref="BerthServiceCollectionExtensions.AddBerth(IServiceCollection, ServerOptions)"/>.</summary>
+public static class BerthApplicationBuilderExtensions
+{
+    /// <summary>
+    /// Branches <c>/v2</c> (the distribution API) and, with authentication, <c>/auth/token</c>. Settings that can be
+    /// wrong (rate limits, htpasswd, keys) and the stores are opened here, in that order, so a bad one fails the
+    /// start rather than the first request.
+    /// </summary>
+    public static IApplicationBuilder MapBerth(this IApplicationBuilder app)
+    {
+        var services = app.ApplicationServices;
+        var options = services.GetRequiredService<ServerOptions>();
+        var limiter = services.GetService<RequestRateLimiter>() is { IsEnabled: true } enabled ? enabled : null;
+        var auth = services.GetService<BerthAuth>();
+        var endpoint = services.GetRequiredService<RegistryEndpoint>();
+        var clientAddresses = services.GetRequiredService<ClientAddressResolver>();
+
+        // First, so that rate limits, logs and tag-move actors all see the forwarded client.
+        if (clientAddresses.HasTrustedProxies) app.UseMiddleware<ForwardedClientMiddleware>(clientAddresses);
+
+        app.Map("/v2", v2 =>
+        {
+            v2.UseMiddleware<RequestLoggingMiddleware>();
+            v2.UseMiddleware<ProtocolHeadersMiddleware>(options.AnnounceConditionalRequests);
+            v2.UseMiddleware<ErrorBoundaryMiddleware>();
+            if (limiter is not null) v2.UseMiddleware<RateLimitMiddleware>(limiter);
+            if (auth is not null) v2.UseMiddleware<AccessControlMiddleware>(auth);
+            v2.Run(endpoint.HandleAsync);
+        });
+        if (auth is not null)
+        {
+            var tokens = services.GetRequiredService<TokenEndpoint>();
+            app.Map(TokenEndpoint.Path, token =>
+            {
+                token.UseMiddleware<RequestLoggingMiddleware>();
+                token.UseMiddleware<ErrorBoundaryMiddleware>();
+                if (limiter is not null) token.UseMiddleware<RateLimitMiddleware>(limiter);
+                token.Run(tokens.HandleAsync);
+            });
+        }
+        return app;
+    }
+}

@@ -1,0 +1,47 @@
+using Berth.Auth;
+using Berth.Registry;
+using Berth.Server.Auth;
+using Berth.Server.Configuration;
+using Berth.Server.Endpoints;
+using Berth.Server.Limits;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Berth.Server.Hosting;
+
+/// <summary>
+/// Berth's services in any ASP.NET Core host: <c>berth serve</c>, a test on TestServer, or an application that embeds
+/// the registry. <see cref="BerthApplicationBuilderExtensions.MapBerth"/> then adds its endpoints.
+/// </summary>
+public static class BerthServiceCollectionExtensions
+{
+    /// <summary>Binds and validates <paramref name="configuration"/> (see <see cref="BerthSettings"/>) and adds Berth.</summary>
+    public static IServiceCollection AddBerth(this IServiceCollection services, IConfiguration configuration) =>
+        services.AddBerth(BerthSettings.Bind(configuration));
+
+    /// <summary>
+    /// The registry with the stores its options pick, authentication and rate limits when configured, and background
+    /// upkeep. Each is created when the host first needs it and disposed with the host. A <see cref="TimeProvider"/>
+    /// registered by the host (a fake one in tests) drives token lifetimes.
+    /// </summary>
+    public static IServiceCollection AddBerth(this IServiceCollection services, ServerOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(options.Registry);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(provider => BerthRegistry.Open(options.Registry,
+            provider.GetService<Microsoft.Extensions.Logging.ILoggerFactory>(), provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<RegistryEndpoint>();
+        services.AddSingleton(new ClientAddressResolver(options.TrustedProxies));
+        if (options.Auth is { } auth)
+        {
+            services.AddSingleton(provider => BerthAuth.Create(auth, options.Registry.DataDirectory, provider.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<TokenEndpoint>();
+        }
+        if (options.RateLimits is { } limits) services.AddSingleton(_ => new RequestRateLimiter(limits));
+        services.AddHostedService<UploadExpiryService>();
+        services.AddHostedService<GarbageCollectionService>();
+        return services;
+    }
+}
