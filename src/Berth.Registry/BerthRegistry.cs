@@ -3,7 +3,6 @@ using Berth.Registry.Operations;
 using Berth.Storage;
 using Berth.Storage.Blobs;
 using Berth.Storage.Metadata;
-using Berth.Storage.Uploads;
 
 namespace Berth.Registry;
 
@@ -15,24 +14,27 @@ public sealed class BerthRegistry : IDisposable
 {
     private readonly SqliteMetadataStore _metadata;
 
-    private BerthRegistry(RegistryOptions options)
+    private BerthRegistry(RegistryOptions options, BlobStorage? blobStorage)
     {
         Options = options;
         var directory = new DataDirectory(options.DataDirectory);
         directory.EnsureCreated();
-        var blobStore = new FileSystemBlobStore(directory);
         _metadata = new SqliteMetadataStore(directory.MetadataDatabase);
-        var uploadArea = new UploadArea(directory, blobStore);
+        var storage = blobStorage ?? BlobStorage.OnDisk(directory);
 
-        Blobs = new BlobOperations(_metadata, blobStore);
-        Uploads = new UploadOperations(options, _metadata, uploadArea, blobStore);
+        Blobs = new BlobOperations(_metadata, storage.Blobs);
+        Uploads = new UploadOperations(options, _metadata, storage.Uploads, storage.Blobs);
         Manifests = new ManifestOperations(options, _metadata);
         Listings = new ListingOperations(options, _metadata);
-        GarbageCollector = new GarbageCollector(options, _metadata, blobStore, Uploads);
-        IntegrityChecker = new IntegrityChecker(directory, _metadata, _metadata, blobStore);
+        GarbageCollector = new GarbageCollector(options, _metadata, storage.Blobs, Uploads);
+        IntegrityChecker = new IntegrityChecker(_metadata, _metadata, storage.Blobs);
     }
 
-    public static BerthRegistry Open(RegistryOptions options) => new(options);
+    /// <summary>
+    /// Opens the registry on its data folder. <paramref name="blobStorage"/> replaces the blob and upload
+    /// stores (an object store); by default both live in the data folder.
+    /// </summary>
+    public static BerthRegistry Open(RegistryOptions options, BlobStorage? blobStorage = null) => new(options, blobStorage);
 
     public RegistryOptions Options { get; }
     public BlobOperations Blobs { get; }

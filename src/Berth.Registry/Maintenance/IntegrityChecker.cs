@@ -1,5 +1,4 @@
 using Berth.Oci.Digests;
-using Berth.Storage;
 using Berth.Storage.Blobs;
 using Berth.Storage.Metadata;
 
@@ -11,14 +10,12 @@ namespace Berth.Registry.Maintenance;
 /// </summary>
 public sealed class IntegrityChecker
 {
-    private readonly DataDirectory _directory;
     private readonly IMetadataMaintenance _metadata;
     private readonly IMetadataStore _store;
-    private readonly FileSystemBlobStore _blobs;
+    private readonly IBlobStore _blobs;
 
-    internal IntegrityChecker(DataDirectory directory, IMetadataMaintenance metadata, IMetadataStore store, FileSystemBlobStore blobs)
+    internal IntegrityChecker(IMetadataMaintenance metadata, IMetadataStore store, IBlobStore blobs)
     {
-        _directory = directory;
         _metadata = metadata;
         _store = store;
         _blobs = blobs;
@@ -27,13 +24,13 @@ public sealed class IntegrityChecker
     public async Task<IntegrityReport> CheckAsync(bool quarantine, CancellationToken cancellationToken)
     {
         var report = new IntegrityReport();
-        foreach (var digest in _blobs.EnumerateAll())
+        await foreach (var digest in _blobs.EnumerateAllAsync(cancellationToken))
         {
             cancellationToken.ThrowIfCancellationRequested();
             report.BlobsChecked++;
-            if (_blobs.Find(digest) is not { } blob) continue;
+            if (await _blobs.FindAsync(digest, cancellationToken) is not { } blob) continue;
             using var hasher = new DigestHasher(digest.Algorithm);
-            await using (var file = new FileStream(blob.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous))
+            await using (var file = await _blobs.OpenReadAsync(digest, 0, blob.Length, cancellationToken))
             {
                 var buffer = new byte[1 << 20];
                 int read;
@@ -41,12 +38,12 @@ public sealed class IntegrityChecker
             }
             if (hasher.Current() == digest) continue;
             report.DamagedBlobs.Add(digest.ToString());
-            if (quarantine) report.Quarantined.Add(_blobs.Quarantine(digest, _directory.Quarantine));
+            if (quarantine) report.Quarantined.Add(await _blobs.QuarantineAsync(digest, cancellationToken));
         }
 
         foreach (var reference in _metadata.ManifestBlobReferences())
         {
-            if (_blobs.Find(reference.Digest) is null || !_store.IsBlobLinked(reference.Repository, reference.Digest))
+            if (await _blobs.FindAsync(reference.Digest, cancellationToken) is null || !_store.IsBlobLinked(reference.Repository, reference.Digest))
             {
                 report.MissingBlobs.Add($"{reference.Repository}@{reference.Digest}");
             }
