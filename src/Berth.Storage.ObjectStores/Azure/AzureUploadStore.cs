@@ -90,8 +90,9 @@ public sealed class AzureUploadStore(AzureContainer container, AzureBlobStore bl
 
             var token = bodyFailure is null ? cancellationToken : CancellationToken.None;
             if (filled > 0) await StageAsync(token);
+            // Get Block List takes no ETag condition; the commit does: a list newer than properties.ETag fails it.
             var committed = await container.CallAsync("read upload blocks", async () => (await staging.GetBlockListAsync(BlockListTypes.Committed,
-                conditions: new BlobRequestConditions { IfMatch = properties.ETag }, cancellationToken: token)).Value);
+                cancellationToken: token)).Value);
             BlobContentInfo info;
             try
             {
@@ -191,7 +192,8 @@ public sealed class AzureUploadStore(AzureContainer container, AzureBlobStore bl
         else held?.Hasher.Dispose();
         if (hasher is null)
         {
-            if (!rebuildFromStart) return null;
+            // A new upload has nothing to read: whoever receives its first chunk starts the hash.
+            if (!rebuildFromStart && length > 0) return null;
             hasher = new DigestHasher(algorithm);
         }
         try

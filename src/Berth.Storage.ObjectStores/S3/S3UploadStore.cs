@@ -116,6 +116,7 @@ public sealed class S3UploadStore(S3Bucket bucket, S3BlobStore blobs) : IUploadS
             var next = new S3UploadState(state.Algorithm, state.Length + received, segments,
                 [.. state.Versions.TakeLast(S3UploadState.VersionHistory - 1), NewVersion()]);
             await WriteStateAsync(id, next, token);
+            written.Clear(); // listed in the state now: no longer ours to delete on failure
             if (mergedTail is not null) await DeleteQuietlyAsync([mergedTail]);
             if (hasher is not null) _hashes.Keep(id, hasher, next.Version);
             hasher = null;
@@ -211,7 +212,8 @@ public sealed class S3UploadStore(S3Bucket bucket, S3BlobStore blobs) : IUploadS
         else held?.Hasher.Dispose();
         if (hasher is null)
         {
-            if (!rebuildFromStart) return null;
+            // A new upload has nothing to read: whoever receives its first chunk starts the hash.
+            if (!rebuildFromStart && state.Length > 0) return null;
             hasher = new DigestHasher(algorithm);
         }
         try

@@ -27,8 +27,16 @@ public sealed class FileSystemBlobStore : IBlobStore
 
     public Task<Stream> OpenReadAsync(Digest digest, long offset, long length, CancellationToken cancellationToken = default)
     {
-        var file = new FileStream(PathOf(digest), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16,
-            FileOptions.SequentialScan | FileOptions.Asynchronous);
+        FileStream file;
+        try
+        {
+            file = new FileStream(PathOf(digest), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16,
+                FileOptions.SequentialScan | FileOptions.Asynchronous);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new FileNotFoundException($"blob {digest} is not stored", e);
+        }
         file.Position = offset;
         return Task.FromResult<Stream>(new LengthLimitedStream(file, length));
     }

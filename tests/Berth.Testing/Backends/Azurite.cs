@@ -62,8 +62,11 @@ public sealed class Azurite : IAsyncDisposable
         }
     }
 
-    /// <summary>kill -9: the blob endpoint stops answering, for fault tests.</summary>
+    /// <summary>kill -9: the blob endpoint stops answering, for fault tests. Azurite loses what it had not saved yet.</summary>
     public void Kill() => _daemon?.Kill();
+
+    /// <summary>SIGTERM: the blob endpoint stops answering, and Azurite saves its state for <see cref="RestartAsync"/>.</summary>
+    public Task StopAsync() => _daemon?.StopAsync(TimeSpan.FromSeconds(10)) ?? Task.CompletedTask;
 
     /// <summary>Starts Azurite again on the same port and folder; what it had stored is still there.</summary>
     public async Task RestartAsync(CancellationToken cancellationToken = default)

@@ -198,6 +198,7 @@ public sealed class CephRadosGateway : IAsyncDisposable
         rgw data = {_folder}/rgw
         rgw thread pool size = 64
         rgw enable usage log = false
+
         """;
 
     /// <summary>kill -9 the gateway: the S3 endpoint stops answering (connection refused), for fault tests.</summary>
