@@ -60,6 +60,9 @@ public sealed class S3Bucket : IDisposable
     private readonly string _where;
 
     public S3StorageOptions Options { get; }
+
+    /// <summary>True unless a custom endpoint is plain http (test gateways).</summary>
+    public bool UsesTls => Options.ServiceUrl?.StartsWith("http://", StringComparison.OrdinalIgnoreCase) != true;
     public IAmazonS3 Client { get; }
     public string Name { get; }
     public ObjectKeys Keys { get; }

@@ -143,6 +143,9 @@ public sealed class S3UploadStore(S3Bucket bucket, S3BlobStore blobs) : IUploadS
                 Key = segment.Key,
                 InputStream = new MemoryStream(buffer, 0, filled, writable: false),
                 AutoCloseStream = false,
+                // Over TLS the SigV4 payload hash is a second SHA-256 pass over every byte for nothing (Berth
+                // verifies the digest, TLS the transport); the SDK allows skipping it only over https.
+                DisablePayloadSigning = bucket.UsesTls,
             }, token));
             written.Add(segment);
             segments.Add(segment);
