@@ -35,6 +35,16 @@ public sealed partial class ErrorBoundaryMiddleware(RequestDelegate next, ILogge
             await TryWriteAsync(context, new RegistryError(StatusCodes.Status507InsufficientStorage, null,
                 "the registry's storage is full; nothing was stored by this request"));
         }
+        catch (Storage.StorageUnavailableException e) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // An object store that cannot be reached: nothing became visible, the client may retry later.
+            LogStorageUnavailable(logger, e.Message);
+            await TryWriteAsync(context, new RegistryError(StatusCodes.Status503ServiceUnavailable, null,
+                "the registry's blob storage is unavailable; nothing was stored by this request, retry later")
+            {
+                Headers = new Dictionary<string, string> { ["Retry-After"] = "5" },
+            });
+        }
         catch (Exception e) when (e is IOException && context.RequestAborted.IsCancellationRequested)
         {
         }
@@ -54,6 +64,9 @@ public sealed partial class ErrorBoundaryMiddleware(RequestDelegate next, ILogge
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Error, Message = "Blob storage unavailable: {Reason}")]
+    private static partial void LogStorageUnavailable(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Critical, Message = "Storage is full: {Reason}")]
     private static partial void LogDiskFull(ILogger logger, string reason);
