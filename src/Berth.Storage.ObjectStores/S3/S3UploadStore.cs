@@ -30,9 +30,13 @@ public sealed class S3UploadStore(S3Bucket bucket, S3BlobStore blobs) : IUploadS
 
     private readonly UploadHashStates _hashes = new();
     private long _bytesReread;
+    private long _rereadTicks;
 
     /// <summary>Bytes read back from the bucket to rebuild hash states (the cost of a change of replica).</summary>
     public long BytesRereadForHashing => Interlocked.Read(ref _bytesReread);
+
+    /// <summary>Time spent reading those bytes back and hashing them.</summary>
+    public TimeSpan TimeRereadingForHashing => TimeSpan.FromTicks(Interlocked.Read(ref _rereadTicks));
 
     private int SegmentBytes => bucket.Options.SegmentBytes;
 
@@ -234,6 +238,7 @@ public sealed class S3UploadStore(S3Bucket bucket, S3BlobStore blobs) : IUploadS
     private async Task HashRangeAsync(IReadOnlyList<UploadSegment> segments, long from, long to, DigestHasher hasher, CancellationToken cancellationToken)
     {
         if (from >= to) return;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
         try
         {
@@ -262,6 +267,7 @@ public sealed class S3UploadStore(S3Bucket bucket, S3BlobStore blobs) : IUploadS
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            Interlocked.Add(ref _rereadTicks, System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks);
         }
         if (hasher.Length != to) throw new StorageUnavailableException($"S3 bucket '{bucket.Name}': upload segments hold {hasher.Length} bytes, the upload state says {to}");
     }
