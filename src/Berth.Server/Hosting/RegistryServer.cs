@@ -40,7 +40,8 @@ public sealed class RegistryServer : IAsyncDisposable
     public Uri Address =>
         new(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
-    public static RegistryServer Create(ServerOptions options)
+    /// <param name="blobStorage">Blob and upload stores to use instead of the data folder's (an object store).</param>
+    public static RegistryServer Create(ServerOptions options, BlobStorage? blobStorage = null)
     {
         // Settings that can be wrong (certificate, htpasswd, keys, limits) are loaded before storage is opened.
         (X509Certificate2 Certificate, X509Certificate2Collection Chain)? tls = options.Tls is null ? null : ServerCertificate.Load(options.Tls);
@@ -51,7 +52,7 @@ public sealed class RegistryServer : IAsyncDisposable
             limiter = null;
         }
         var auth = options.Auth is null ? null : BerthAuth.Create(options.Auth, options.Registry.DataDirectory);
-        var registry = BerthRegistry.Open(options.Registry);
+        var registry = BerthRegistry.Open(options.Registry, blobStorage);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(console =>
