@@ -4,7 +4,6 @@ using Berth.Storage;
 using Berth.Storage.Blobs;
 using Berth.Storage.Configuration;
 using Berth.Storage.Metadata;
-using Berth.Storage.Uploads;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -17,35 +16,38 @@ namespace Berth.Registry;
 public sealed class BerthRegistry : IDisposable
 {
     private readonly IMetadataBackend _metadata;
+    private readonly BlobStorage _storage;
 
-    private BerthRegistry(RegistryOptions options, IMetadataBackend? metadata, TimeProvider time, ILoggerFactory loggers)
+    private BerthRegistry(RegistryOptions options, IMetadataBackend? metadata, BlobStorage? blobStorage, TimeProvider time, ILoggerFactory loggers)
     {
         Options = options;
         var directory = new DataDirectory(options.DataDirectory);
         directory.EnsureCreated();
-        var blobStore = OpenBlobStore(options.Storage, directory, time);
         _metadata = metadata ?? OpenMetadataStore(options.Metadata, directory, time, loggers.CreateLogger<SqliteMetadataStore>());
-        var uploadArea = new UploadArea(directory, blobStore);
+        _storage = blobStorage ?? OpenBlobStorage(options.Storage, directory, time);
 
-        Blobs = new BlobOperations(_metadata, blobStore);
-        Uploads = new UploadOperations(options, _metadata, uploadArea, blobStore, time);
+        Blobs = new BlobOperations(_metadata, _storage.Blobs);
+        Uploads = new UploadOperations(options, _metadata, _storage.Uploads, _storage.Blobs, time);
         Manifests = new ManifestOperations(options, _metadata);
         Listings = new ListingOperations(options, _metadata);
-        GarbageCollector = new GarbageCollector(options, _metadata, blobStore, Uploads, time, loggers.CreateLogger<GarbageCollector>());
-        IntegrityChecker = new IntegrityChecker(directory, _metadata, _metadata, blobStore, loggers.CreateLogger<IntegrityChecker>());
+        GarbageCollector = new GarbageCollector(options, _metadata, _storage.Blobs, Uploads, time, loggers.CreateLogger<GarbageCollector>());
+        IntegrityChecker = new IntegrityChecker(_metadata, _metadata, _storage.Blobs, loggers.CreateLogger<IntegrityChecker>());
     }
 
+    /// <summary>Opens the registry on the embedded stores in its data folder (SQLite metadata, blob files).</summary>
     /// <param name="loggers">Where storage and upkeep (garbage collection, quarantine, writer failures) log; none by default.</param>
     /// <param name="time">The registry's clock (grace periods, upload expiry, Last-Modified); the system clock unless a test fakes it.</param>
     public static BerthRegistry Open(RegistryOptions options, ILoggerFactory? loggers = null, TimeProvider? time = null) =>
-        new(options, null, time ?? TimeProvider.System, loggers ?? NullLoggerFactory.Instance);
+        new(options, null, null, time ?? TimeProvider.System, loggers ?? NullLoggerFactory.Instance);
 
     /// <summary>
-    /// Opens the registry on a metadata engine chosen by the caller (e.g. PostgreSQL for several
-    /// replicas) instead of the embedded SQLite database in the data folder. The registry owns it from now on.
+    /// Opens the registry on stores chosen by the host: a metadata engine such as PostgreSQL and blob storage
+    /// such as an object store, for several replicas. Null keeps the embedded store of that kind. The registry
+    /// owns what it is given from now on.
     /// </summary>
-    public static BerthRegistry Open(RegistryOptions options, IMetadataBackend metadata, ILoggerFactory? loggers = null, TimeProvider? time = null) =>
-        new(options, metadata, time ?? TimeProvider.System, loggers ?? NullLoggerFactory.Instance);
+    public static BerthRegistry Open(RegistryOptions options, IMetadataBackend? metadata, BlobStorage? blobStorage,
+        ILoggerFactory? loggers = null, TimeProvider? time = null) =>
+        new(options, metadata, blobStorage, time ?? TimeProvider.System, loggers ?? NullLoggerFactory.Instance);
 
     // The embedded stores; the engines in their own projects (PostgreSQL, object stores) are opened by the host.
     private static SqliteMetadataStore OpenMetadataStore(MetadataOptions metadata, DataDirectory directory, TimeProvider time, ILogger logger) => metadata.Kind switch
@@ -54,9 +56,9 @@ public sealed class BerthRegistry : IDisposable
         _ => throw new NotSupportedException($"metadata kind {metadata.Kind.ToString().ToLowerInvariant()} is opened by the host, not the registry"),
     };
 
-    private static FileSystemBlobStore OpenBlobStore(StorageOptions storage, DataDirectory directory, TimeProvider time) => storage.Kind switch
+    private static BlobStorage OpenBlobStorage(StorageOptions storage, DataDirectory directory, TimeProvider time) => storage.Kind switch
     {
-        BlobStoreKind.FileSystem => new FileSystemBlobStore(directory, time),
+        BlobStoreKind.FileSystem => BlobStorage.OnDisk(directory, time),
         _ => throw new NotSupportedException($"storage kind {storage.Kind.ToString().ToLowerInvariant()} is opened by the host, not the registry"),
     };
 
@@ -68,5 +70,9 @@ public sealed class BerthRegistry : IDisposable
     public GarbageCollector GarbageCollector { get; }
     public IntegrityChecker IntegrityChecker { get; }
 
-    public void Dispose() => _metadata.Dispose();
+    public void Dispose()
+    {
+        _metadata.Dispose();
+        _storage.Dispose();
+    }
 }

@@ -73,8 +73,8 @@ public sealed class GarbageCollectorTests
         await temporary.Registry.GarbageCollector.CollectAsync(dryRun: false);
 
         var layerDigest = Oci.Digests.Digest.Compute(Oci.Digests.DigestAlgorithm.Sha256, shared);
-        Assert.True(temporary.Registry.Blobs.Read("two", layerDigest.ToString(), RequestPreconditions.None).IsSuccess);
-        Assert.False(temporary.Registry.Blobs.Read("one", layerDigest.ToString(), RequestPreconditions.None).IsSuccess);
+        Assert.True((await temporary.Registry.Blobs.ReadAsync("two", layerDigest.ToString(), RequestPreconditions.None)).IsSuccess);
+        Assert.False((await temporary.Registry.Blobs.ReadAsync("one", layerDigest.ToString(), RequestPreconditions.None)).IsSuccess);
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public sealed class GarbageCollectorTests
         var report = await temporary.Registry.GarbageCollector.CollectAsync(dryRun: false);
 
         Assert.Empty(report.BlobsDeleted);
-        Assert.True(temporary.Registry.Blobs.Read("app", blob.ToString(), RequestPreconditions.None).IsSuccess);
+        Assert.True((await temporary.Registry.Blobs.ReadAsync("app", blob.ToString(), RequestPreconditions.None)).IsSuccess);
     }
 
     [Fact]

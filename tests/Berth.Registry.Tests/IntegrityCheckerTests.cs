@@ -35,7 +35,7 @@ public sealed class IntegrityCheckerTests
         Assert.Equal(damaged, File.ReadAllBytes(moved));
         Assert.False(File.Exists(path));
         // No longer served under a digest it does not match; and the reference check now notices the gap.
-        Assert.False(temporary.Registry.Blobs.Read("app", layerDigest.ToString(), RequestPreconditions.None).IsSuccess);
+        Assert.False((await temporary.Registry.Blobs.ReadAsync("app", layerDigest.ToString(), RequestPreconditions.None)).IsSuccess);
         var after = await temporary.Registry.IntegrityChecker.CheckAsync(quarantine: false, CancellationToken.None);
         Assert.Contains($"app@{layerDigest}", after.MissingBlobs);
     }

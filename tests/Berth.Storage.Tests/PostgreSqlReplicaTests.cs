@@ -24,8 +24,8 @@ public sealed class PostgreSqlReplicaTests : IAsyncLifetime
     {
         var connectionString = await (await PostgreSqlCluster.SharedAsync()).CreateDatabaseAsync("replicas");
         var options = new RegistryOptions { DataDirectory = _data };
-        _first = BerthRegistry.Open(options, PostgreSqlMetadataStore.Open(new PostgreSqlMetadataOptions { ConnectionString = connectionString }));
-        _second = BerthRegistry.Open(options, PostgreSqlMetadataStore.Open(new PostgreSqlMetadataOptions { ConnectionString = connectionString }));
+        _first = BerthRegistry.Open(options, PostgreSqlMetadataStore.Open(new PostgreSqlMetadataOptions { ConnectionString = connectionString }), null);
+        _second = BerthRegistry.Open(options, PostgreSqlMetadataStore.Open(new PostgreSqlMetadataOptions { ConnectionString = connectionString }), null);
     }
 
     public Task DisposeAsync()

@@ -28,10 +28,10 @@ public sealed class UploadAreaTests : IDisposable
 
     private static Digest Sha256Of(byte[] content) => Digest.Parse(Sha256(content));
 
-    private string NewUpload()
+    private async Task<string> NewUploadAsync()
     {
-        var id = UploadArea.NewId();
-        _area.Create(id);
+        var id = UploadIds.New();
+        await _area.CreateAsync(id, DigestAlgorithm.Sha256);
         return id;
     }
 
@@ -45,13 +45,13 @@ public sealed class UploadAreaTests : IDisposable
     [InlineData("", false)]
     public void OnlyServerGeneratedIds_AreValid(string id, bool valid)
     {
-        Assert.Equal(valid, UploadArea.IsValidId(id));
+        Assert.Equal(valid, UploadIds.IsValid(id));
     }
 
     [Fact]
     public async Task Chunks_AppendInOrder_AndCompleteIntoTheBlobStore()
     {
-        var id = NewUpload();
+        var id = await NewUploadAsync();
         Assert.Equal(new AppendResult(AppendStatus.Appended, 10), await AppendAsync(id, Content[..10], offset: 0));
         Assert.Equal(new AppendResult(AppendStatus.Appended, Content.Length), await AppendAsync(id, Content[10..], offset: 10));
 
@@ -59,37 +59,37 @@ public sealed class UploadAreaTests : IDisposable
 
         Assert.True(completed.Matched);
         Assert.Equal(Content.Length, completed.Length);
-        Assert.False(_area.Exists(id));
+        Assert.Equal(-1, await _area.LengthOfAsync(id));
         Assert.Equal(Content, File.ReadAllBytes(_blobs.PathOf(Sha256Of(Content))));
     }
 
     [Fact]
     public async Task ChunkAtTheWrongOffset_IsRefused_AndNothingIsWritten()
     {
-        var id = NewUpload();
+        var id = await NewUploadAsync();
         await AppendAsync(id, Content[..10]);
 
         Assert.Equal(new AppendResult(AppendStatus.OffsetMismatch, 10), await AppendAsync(id, Content[10..], offset: 5));
-        Assert.Equal(10, _area.LengthOf(id));
+        Assert.Equal(10, await _area.LengthOfAsync(id));
     }
 
     [Fact]
     public async Task UploadOverTheLimit_IsRefused()
     {
-        var id = NewUpload();
+        var id = await NewUploadAsync();
         Assert.Equal(AppendStatus.TooLarge, (await AppendAsync(id, Content, maxLength: 10)).Status);
-        Assert.True(_area.LengthOf(id) <= 10);
+        Assert.True(await _area.LengthOfAsync(id) <= 10);
     }
 
     [Fact]
     public async Task ChunkOfAnotherLengthThanAnnounced_IsNotKeptAtAll()
     {
-        var id = NewUpload();
+        var id = await NewUploadAsync();
         await AppendAsync(id, Content[..10]);
 
         Assert.Equal(new AppendResult(AppendStatus.LengthMismatch, 10), await AppendAsync(id, Content[10..], exactLength: 5));
         Assert.Equal(new AppendResult(AppendStatus.LengthMismatch, 10), await AppendAsync(id, Content[10..20], exactLength: 50));
-        Assert.Equal(10, _area.LengthOf(id));
+        Assert.Equal(10, await _area.LengthOfAsync(id));
 
         // The hash was rebuilt from the file, so the upload still completes correctly.
         await AppendAsync(id, Content[10..], exactLength: Content.Length - 10);
@@ -99,14 +99,14 @@ public sealed class UploadAreaTests : IDisposable
     [Fact]
     public async Task WrongDigest_LeavesTheUploadAsItWas()
     {
-        var id = NewUpload();
+        var id = await NewUploadAsync();
         await AppendAsync(id, Content);
 
         var wrong = await _area.CompleteAsync(id, DigestAlgorithm.Sha256, Sha256Of([1, 2, 3]), CancellationToken.None);
 
         Assert.False(wrong.Matched);
         Assert.Equal(Sha256Of(Content), wrong.Actual);
-        Assert.Equal(Content.Length, _area.LengthOf(id));
+        Assert.Equal(Content.Length, await _area.LengthOfAsync(id));
         Assert.False(File.Exists(_blobs.PathOf(Sha256Of([1, 2, 3]))));
         Assert.True((await _area.CompleteAsync(id, DigestAlgorithm.Sha256, Sha256Of(Content), CancellationToken.None)).Matched);
     }
@@ -114,7 +114,7 @@ public sealed class UploadAreaTests : IDisposable
     [Fact]
     public async Task AfterARestart_TheUploadResumes()
     {
-        var id = NewUpload();
+        var id = await NewUploadAsync();
         await AppendAsync(id, Content[..20]);
 
         // A new area on the same folder knows no hash state: it rebuilds it from the file.
@@ -127,7 +127,7 @@ public sealed class UploadAreaTests : IDisposable
     [Fact]
     public async Task ClosingWithAnotherAlgorithm_HashesTheBytesAgain()
     {
-        var id = NewUpload();
+        var id = await NewUploadAsync();
         await AppendAsync(id, Content);
         var sha512 = Digest.Parse(Sha512(Content));
 
@@ -140,25 +140,25 @@ public sealed class UploadAreaTests : IDisposable
     [Fact]
     public async Task BodyBreakingOffMidway_KeepsWhatArrived()
     {
-        var id = NewUpload();
+        var id = await NewUploadAsync();
         var broken = new BreakingStream(Content[..15]);
 
         await Assert.ThrowsAsync<IOException>(() =>
             _area.AppendAsync(id, DigestAlgorithm.Sha256, broken, 0, null, null, CancellationToken.None));
 
-        Assert.Equal(15, _area.LengthOf(id));
+        Assert.Equal(15, await _area.LengthOfAsync(id));
         await AppendAsync(id, Content[15..], offset: 15);
         Assert.True((await _area.CompleteAsync(id, DigestAlgorithm.Sha256, Sha256Of(Content), CancellationToken.None)).Matched);
     }
 
     [Fact]
-    public void Delete_RemovesTheData_AndIsIdempotent()
+    public async Task Delete_RemovesTheData_AndIsIdempotent()
     {
-        var id = NewUpload();
-        _area.Delete(id);
-        _area.Delete(id);
-        Assert.False(_area.Exists(id));
-        Assert.Equal(-1, _area.LengthOf(id));
+        var id = await NewUploadAsync();
+        await _area.DeleteAsync(id);
+        await _area.DeleteAsync(id);
+        Assert.Equal(-1, await _area.LengthOfAsync(id));
+        Assert.Equal(-1, await _area.LengthOfAsync(id));
     }
 
     /// <summary>A request body whose connection drops after some bytes.</summary>

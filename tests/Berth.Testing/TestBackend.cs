@@ -1,3 +1,4 @@
+using Berth.Storage.Configuration;
 using Berth.Registry;
 
 namespace Berth.Testing;
@@ -24,11 +25,19 @@ public abstract class TestBackend
     /// </summary>
     public abstract Task<RegistryOptions> ConfigureAsync(RegistryOptions options, CancellationToken cancellationToken = default);
 
-    public static TestBackend Named(string? name) => (string.IsNullOrWhiteSpace(name) ? EmbeddedBackend.Id : name.Trim().ToLowerInvariant()) switch
+    /// <summary>"embedded", or a metadata engine and a blob store joined by '+': "postgresql+s3", "postgresql+azure", "sqlite+s3"...</summary>
+    public static TestBackend Named(string? name)
     {
-        EmbeddedBackend.Id => new EmbeddedBackend(),
-        var unknown => throw new InvalidOperationException($"{EnvironmentVariable}={unknown} names no test backend; known: {EmbeddedBackend.Id}"),
-    };
+        var id = string.IsNullOrWhiteSpace(name) ? EmbeddedBackend.Id : name.Trim().ToLowerInvariant();
+        if (id == EmbeddedBackend.Id) return new EmbeddedBackend();
+        var parts = id.Split('+');
+        if (parts is [var metadata, var storage] && metadata is "sqlite" or "postgresql" && storage is "filesystem" or "s3" or "azure")
+        {
+            return new ServiceBackend(id, metadata == "postgresql", storage);
+        }
+        throw new InvalidOperationException(
+            $"{EnvironmentVariable}={id} names no test backend; known: {EmbeddedBackend.Id}, or METADATA+STORAGE with sqlite|postgresql and filesystem|s3|azure");
+    }
 
     public override string ToString() => Name;
 
@@ -41,5 +50,50 @@ public abstract class TestBackend
 
         public override Task<RegistryOptions> ConfigureAsync(RegistryOptions options, CancellationToken cancellationToken = default) =>
             Task.FromResult(options);
+    }
+
+    /// <summary>
+    /// PostgreSQL and/or an object store, each started once per test process and shared by every registry of
+    /// the run: each data folder gets its own database and its own bucket or container, so registries given
+    /// the same folder share them (as replicas do) and every other registry starts empty.
+    /// </summary>
+    private sealed class ServiceBackend(string name, bool postgreSql, string storage) : TestBackend
+    {
+        private static readonly Lazy<Task<Backends.CephRadosGateway>> Gateway = new(() => Backends.CephRadosGateway.StartAsync());
+        private static readonly Lazy<Task<Backends.Azurite>> AzuriteService = new(() => Backends.Azurite.StartAsync());
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<RegistryOptions>>> ByFolder = new();
+
+        public override string Name => name;
+
+        public override Task<RegistryOptions> ConfigureAsync(RegistryOptions options, CancellationToken cancellationToken = default)
+        {
+            var folder = Path.GetFullPath(options.DataDirectory);
+            return ConfigureOnceAsync(options, ByFolder.GetOrAdd(folder, _ => new Lazy<Task<RegistryOptions>>(() => ProvisionAsync(options))));
+        }
+
+        /// <summary>The caller's options with the stores provisioned for its folder the first time it was seen.</summary>
+        private static async Task<RegistryOptions> ConfigureOnceAsync(RegistryOptions options, Lazy<Task<RegistryOptions>> provisioned)
+        {
+            var stores = await provisioned.Value;
+            return options with { Metadata = stores.Metadata, Storage = stores.Storage };
+        }
+
+        private async Task<RegistryOptions> ProvisionAsync(RegistryOptions options)
+        {
+            var unique = Guid.NewGuid().ToString("N")[..20];
+            var metadata = options.Metadata;
+            if (postgreSql)
+            {
+                var cluster = await Backends.PostgreSqlCluster.SharedAsync();
+                metadata = new MetadataOptions { Kind = MetadataStoreKind.PostgreSql, ConnectionString = await cluster.CreateDatabaseAsync("registry") };
+            }
+            var blobs = storage switch
+            {
+                "s3" => new StorageOptions { Kind = BlobStoreKind.S3, S3 = (await Gateway.Value).StorageOptions("t" + unique) },
+                "azure" => new StorageOptions { Kind = BlobStoreKind.Azure, Azure = (await AzuriteService.Value).StorageOptions("t" + unique) },
+                _ => options.Storage,
+            };
+            return options with { Metadata = metadata, Storage = blobs };
+        }
     }
 }

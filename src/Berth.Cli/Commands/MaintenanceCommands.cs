@@ -1,3 +1,4 @@
+using Berth.Server.Hosting;
 using System.CommandLine;
 using System.Text.Json;
 using Berth.Cli.Configuration;
@@ -28,7 +29,7 @@ public static class MaintenanceCommands
             var period = parse.GetValue(grace)?.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
             if (await ResolveAsync("gc", parse.GetValue(config), parse.GetValue(data), new SettingFlag("--grace-period", "garbageCollectionGracePeriod", period))
                 is not { } options) return ExitCodes.Usage;
-            using var registry = BerthRegistry.Open(options);
+            using var registry = RegistryStorage.Open(options);
             var report = await registry.GarbageCollector.CollectAsync(parse.GetValue(dryRun));
             if (parse.GetValue(output) == "json")
             {
@@ -56,7 +57,7 @@ public static class MaintenanceCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (await ResolveAsync("fsck", parse.GetValue(config), parse.GetValue(data)) is not { } options) return ExitCodes.Usage;
-            using var registry = BerthRegistry.Open(options);
+            using var registry = RegistryStorage.Open(options);
             var report = await registry.IntegrityChecker.CheckAsync(parse.GetValue(quarantine), cancellationToken);
             if (parse.GetValue(output) == "json")
             {

@@ -13,12 +13,12 @@ public sealed class GarbageCollector
 {
     private readonly RegistryOptions _options;
     private readonly IMetadataMaintenance _metadata;
-    private readonly FileSystemBlobStore _blobs;
+    private readonly IBlobStore _blobs;
     private readonly Operations.UploadOperations _uploads;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    internal GarbageCollector(RegistryOptions options, IMetadataMaintenance metadata, FileSystemBlobStore blobs, Operations.UploadOperations uploads,
+    internal GarbageCollector(RegistryOptions options, IMetadataMaintenance metadata, IBlobStore blobs, Operations.UploadOperations uploads,
         TimeProvider time, ILogger logger)
     {
         _time = time;
@@ -62,13 +62,13 @@ public sealed class GarbageCollector
         }
 
         // 3. Blob files no repository links any more.
-        foreach (var digest in _blobs.EnumerateAll())
+        await foreach (var digest in _blobs.EnumerateAllAsync())
         {
             if (dryRun)
             {
                 // A dry run removed nothing, so count the links step 2 would have removed as gone.
                 var remainingLinks = _metadata.CountBlobLinks(digest) - linksRemoved.GetValueOrDefault(digest);
-                if (remainingLinks <= 0 && _blobs.Find(digest) is { } info && info.StoredAt < cutoff)
+                if (remainingLinks <= 0 && await _blobs.FindAsync(digest) is { } info && info.StoredAt < cutoff)
                 {
                     report.BlobsDeleted.Add(digest.ToString());
                     report.BytesFreed += info.Length;
@@ -76,7 +76,9 @@ public sealed class GarbageCollector
                 continue;
             }
             long freed = -1;
-            await _metadata.DeleteBlobIfUnlinkedAsync(digest, () => (freed = _blobs.RemoveIfOlderThan(digest, cutoff)) >= 0);
+            // The metadata store's callback is synchronous (it runs inside its transaction): the filesystem
+            // store completes at once; a networked store blocks this maintenance thread for its requests.
+            await _metadata.DeleteBlobIfUnlinkedAsync(digest, () => (freed = Wait(_blobs.RemoveIfOlderThanAsync(digest, cutoff))) >= 0);
             if (freed >= 0)
             {
                 _logger.BlobCollected(digest.ToString(), freed);
@@ -89,6 +91,9 @@ public sealed class GarbageCollector
         if (!dryRun) report.UploadsExpired = await _uploads.ExpireIdleAsync();
         return report;
     }
+
+    private static long Wait(ValueTask<long> pending) =>
+        pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
 
     private bool PrunesUntaggedManifests(string repository) =>
         _options.Policies.Any(policy => policy.PruneUntaggedManifests && policy.Matches(repository, null));

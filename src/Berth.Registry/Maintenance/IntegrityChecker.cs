@@ -1,5 +1,4 @@
 using Berth.Oci.Digests;
-using Berth.Storage;
 using Berth.Storage.Blobs;
 using Berth.Storage.Metadata;
 using Microsoft.Extensions.Logging;
@@ -12,16 +11,14 @@ namespace Berth.Registry.Maintenance;
 /// </summary>
 public sealed class IntegrityChecker
 {
-    private readonly DataDirectory _directory;
     private readonly IMetadataMaintenance _metadata;
     private readonly IMetadataStore _store;
-    private readonly FileSystemBlobStore _blobs;
+    private readonly IBlobStore _blobs;
     private readonly ILogger _logger;
 
-    internal IntegrityChecker(DataDirectory directory, IMetadataMaintenance metadata, IMetadataStore store, FileSystemBlobStore blobs, ILogger logger)
+    internal IntegrityChecker(IMetadataMaintenance metadata, IMetadataStore store, IBlobStore blobs, ILogger logger)
     {
         _logger = logger;
-        _directory = directory;
         _metadata = metadata;
         _store = store;
         _blobs = blobs;
@@ -30,13 +27,13 @@ public sealed class IntegrityChecker
     public async Task<IntegrityReport> CheckAsync(bool quarantine, CancellationToken cancellationToken)
     {
         var report = new IntegrityReport();
-        foreach (var digest in _blobs.EnumerateAll())
+        await foreach (var digest in _blobs.EnumerateAllAsync(cancellationToken))
         {
             cancellationToken.ThrowIfCancellationRequested();
             report.BlobsChecked++;
-            if (_blobs.Find(digest) is not { } blob) continue;
+            if (await _blobs.FindAsync(digest, cancellationToken) is not { } blob) continue;
             using var hasher = new DigestHasher(digest.Algorithm);
-            await using (var file = new FileStream(blob.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous))
+            await using (var file = await _blobs.OpenReadAsync(digest, 0, blob.Length, cancellationToken))
             {
                 var buffer = new byte[1 << 20];
                 int read;
@@ -46,14 +43,14 @@ public sealed class IntegrityChecker
             report.DamagedBlobs.Add(digest.ToString());
             _logger.DamagedBlob(digest.ToString());
             if (!quarantine) continue;
-            var moved = _blobs.Quarantine(digest, _directory.Quarantine);
+            var moved = await _blobs.QuarantineAsync(digest, cancellationToken);
             _logger.BlobQuarantined(digest.ToString(), moved);
             report.Quarantined.Add(moved);
         }
 
         foreach (var reference in _metadata.ManifestBlobReferences())
         {
-            if (_blobs.Find(reference.Digest) is null || !_store.IsBlobLinked(reference.Repository, reference.Digest))
+            if (await _blobs.FindAsync(reference.Digest, cancellationToken) is null || !_store.IsBlobLinked(reference.Repository, reference.Digest))
             {
                 report.MissingBlobs.Add($"{reference.Repository}@{reference.Digest}");
             }

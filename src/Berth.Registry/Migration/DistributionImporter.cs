@@ -179,7 +179,7 @@ public sealed class DistributionImporter(BerthRegistry registry)
         var any = false;
         foreach (var blob in parsed.Blobs)
         {
-            if (registry.Blobs.Read(repository, blob.ToString(), Oci.Preconditions.RequestPreconditions.None).IsSuccess) continue;
+            if ((await registry.Blobs.ReadAsync(repository, blob.ToString(), Oci.Preconditions.RequestPreconditions.None, cancellationToken)).IsSuccess) continue;
             if (File.Exists(BlobPath(v2, blob))) any |= await ImportBlobAsync(v2, repository, blob, cancellationToken);
         }
         return any;

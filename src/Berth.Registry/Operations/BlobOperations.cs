@@ -17,23 +17,35 @@ public sealed record BlobRead(Digest Digest, BlobInfo Blob, PreconditionOutcome 
 public sealed class BlobOperations
 {
     private readonly IMetadataStore _metadata;
-    private readonly FileSystemBlobStore _blobs;
+    private readonly IBlobStore _blobs;
 
-    internal BlobOperations(IMetadataStore metadata, FileSystemBlobStore blobs)
+    internal BlobOperations(IMetadataStore metadata, IBlobStore blobs)
     {
         _metadata = metadata;
         _blobs = blobs;
     }
 
-    public Result<BlobRead> Read(string name, string digestText, RequestPreconditions conditions)
+    public async ValueTask<Result<BlobRead>> ReadAsync(string name, string digestText, RequestPreconditions conditions,
+        CancellationToken cancellationToken = default)
     {
         if (Validate.Name(name) is { } nameError) return nameError;
         if (Validate.Digest(digestText, out var digest) is { } digestError) return digestError;
         // Visible only where pushed or mounted, although stored once for all repositories.
-        if (!_metadata.IsBlobLinked(name, digest) || _blobs.Find(digest) is not { } blob) return RegistryError.BlobUnknown(digestText);
+        if (!_metadata.IsBlobLinked(name, digest) || await _blobs.FindAsync(digest, cancellationToken) is not { } blob)
+        {
+            return RegistryError.BlobUnknown(digestText);
+        }
         var state = ResourceState.Present(EntityTag.ForDigest(digest), blob.StoredAt);
         return new BlobRead(digest, blob, PreconditionEvaluator.Evaluate(conditions, state, isSafeMethod: true));
     }
+
+    /// <summary>The bytes of a blob <see cref="ReadAsync"/> found, for a store without a local file to send.</summary>
+    public Task<Stream> OpenAsync(BlobRead read, long offset, long length, CancellationToken cancellationToken) =>
+        _blobs.OpenReadAsync(read.Digest, offset, length, cancellationToken);
+
+    /// <summary>A presigned URL to answer 307 with, when the blob store is configured to redirect.</summary>
+    public ValueTask<Uri?> RedirectUrlAsync(BlobRead read, CancellationToken cancellationToken) =>
+        _blobs.RedirectUrlAsync(read.Digest, cancellationToken);
 
     /// <summary>Unlinks the blob from the repository; the bytes go when garbage collection finds them unused.</summary>
     public async Task<Result<Digest>> DeleteAsync(string name, string digestText, RequestPreconditions conditions)

@@ -22,12 +22,12 @@ public sealed class UploadOperations
 {
     private readonly RegistryOptions _options;
     private readonly IMetadataStore _metadata;
-    private readonly UploadArea _area;
-    private readonly FileSystemBlobStore _blobs;
+    private readonly IUploadStore _area;
+    private readonly IBlobStore _blobs;
     private readonly UploadSlots _slots;
     private readonly TimeProvider _time;
 
-    internal UploadOperations(RegistryOptions options, IMetadataStore metadata, UploadArea area, FileSystemBlobStore blobs, TimeProvider time)
+    internal UploadOperations(RegistryOptions options, IMetadataStore metadata, IUploadStore area, IBlobStore blobs, TimeProvider time)
     {
         _time = time;
         _options = options;
@@ -48,8 +48,8 @@ public sealed class UploadOperations
             if (algorithm is null) return RegistryError.DigestInvalid($"unsupported digest-algorithm '{Validate.Truncate(digestAlgorithm)}'");
         }
         var now = _time.GetUtcNow();
-        var session = new UploadSession(UploadArea.NewId(), name, algorithm, now, now);
-        _area.Create(session.Id);
+        var session = new UploadSession(UploadIds.New(), name, algorithm, now, now);
+        await _area.CreateAsync(session.Id, algorithm);
         await _metadata.CreateUploadAsync(session);
         return new UploadProgress(session, 0);
     }
@@ -85,19 +85,19 @@ public sealed class UploadOperations
     {
         if (Validate.Name(name) is { } nameError) return nameError;
         if (Validate.Digest(digestText, out var digest) is { } digestError) return digestError;
-        if (_blobs.Find(digest) is null) return (Digest?)null;
+        if (await _blobs.FindAsync(digest) is null) return (Digest?)null;
         var mountable = source.Repository is { } from
             ? Oci.Names.RepositoryName.IsValid(from) && _metadata.IsBlobLinked(from, digest)
             : _metadata.IsBlobLinked(name, digest) || _metadata.FindRepositoryWithBlob(digest, name) is not null;
-        if (!mountable || !await _metadata.LinkBlobAsync(name, digest, () => _blobs.Find(digest) is not null)) return (Digest?)null;
+        if (!mountable || !await _metadata.LinkBlobAsync(name, digest, () => _blobs.Contains(digest))) return (Digest?)null;
         return (Digest?)digest;
     }
 
-    public Result<UploadProgress> Status(string name, string id)
+    public async Task<Result<UploadProgress>> StatusAsync(string name, string id, CancellationToken cancellationToken = default)
     {
         if (Validate.Name(name) is { } nameError) return nameError;
         if (Find(name, id) is not { } session) return RegistryError.BlobUploadUnknown();
-        var length = _area.LengthOf(id);
+        var length = await _area.LengthOfAsync(id, cancellationToken);
         if (length < 0) return RegistryError.BlobUploadUnknown();
         return new UploadProgress(session, length);
     }
@@ -115,10 +115,10 @@ public sealed class UploadOperations
         long? chunkLength = null;
         if (!string.IsNullOrWhiteSpace(contentRange))
         {
-            if (!ChunkRange.TryParse(contentRange, out var range)) return RangeNotSatisfiable(id, "Content-Range must be '<start>-<end>'");
+            if (!ChunkRange.TryParse(contentRange, out var range)) return await RangeNotSatisfiableAsync(id, "Content-Range must be '<start>-<end>'");
             if (contentLength is { } length && length != range.Length)
             {
-                return RangeNotSatisfiable(id, "Content-Range does not agree with Content-Length");
+                return await RangeNotSatisfiableAsync(id, "Content-Range does not agree with Content-Length");
             }
             expectedOffset = range.First;
             // A streamed body has no Content-Length to compare, so its length is checked as it arrives.
@@ -130,8 +130,9 @@ public sealed class UploadOperations
         await _metadata.TouchUploadAsync(id, _time.GetUtcNow());
         return appended.Status switch
         {
-            AppendStatus.OffsetMismatch => RangeNotSatisfiable(id, $"chunk must start at offset {appended.Length}"),
-            AppendStatus.LengthMismatch => RangeNotSatisfiable(id, "Content-Range does not agree with the length of the body"),
+            AppendStatus.OffsetMismatch => await RangeNotSatisfiableAsync(id, $"chunk must start at offset {appended.Length}"),
+            AppendStatus.LengthMismatch => await RangeNotSatisfiableAsync(id, "Content-Range does not agree with the length of the body"),
+            AppendStatus.Unknown => RegistryError.BlobUploadUnknown(),
             AppendStatus.TooLarge => RegistryError.TooLarge($"blob exceeds the registry's limit of {_options.MaxBlobBytes} bytes"),
             _ => new UploadProgress(session, appended.Length),
         };
@@ -158,7 +159,7 @@ public sealed class UploadOperations
             return RegistryError.DigestInvalid($"uploaded content has digest {completed.Actual}, not {digest}");
         }
         await _metadata.DeleteUploadAsync(id);
-        if (!await _metadata.LinkBlobAsync(name, digest, () => _blobs.Find(digest) is not null))
+        if (!await _metadata.LinkBlobAsync(name, digest, () => _blobs.Contains(digest)))
         {
             // Garbage collection removed an identical, unreferenced copy at the same instant; the client retries.
             return RegistryError.Unavailable("the blob was being garbage-collected at the same moment; retry the upload");
@@ -171,7 +172,7 @@ public sealed class UploadOperations
         if (Validate.Name(name) is { } nameError) return nameError;
         if (Find(name, id) is null) return RegistryError.BlobUploadUnknown();
         await _metadata.DeleteUploadAsync(id);
-        _area.Delete(id);
+        await _area.DeleteAsync(id);
         return id;
     }
 
@@ -182,20 +183,20 @@ public sealed class UploadOperations
         foreach (var id in expired)
         {
             await _metadata.DeleteUploadAsync(id);
-            _area.Delete(id);
+            await _area.DeleteAsync(id);
         }
         return expired.Count;
     }
 
     private UploadSession? Find(string name, string id)
     {
-        if (!UploadArea.IsValidId(id)) return null;
+        if (!UploadIds.IsValid(id)) return null;
         var session = _metadata.GetUpload(id);
         return session is not null && session.Repository == name ? session : null;
     }
 
-    private RegistryError RangeNotSatisfiable(string id, string why)
+    private async Task<RegistryError> RangeNotSatisfiableAsync(string id, string why)
     {
-        return RegistryError.UploadRangeNotSatisfiable(why, Math.Max(0, _area.LengthOf(id)));
+        return RegistryError.UploadRangeNotSatisfiable(why, Math.Max(0, await _area.LengthOfAsync(id)));
     }
 }

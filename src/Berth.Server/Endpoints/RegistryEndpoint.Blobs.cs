@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using Berth.Oci.Protocol;
 using Berth.Oci.Preconditions;
 using Berth.Oci.Ranges;
@@ -11,10 +12,14 @@ namespace Berth.Server.Endpoints;
 /// <summary>end-2 (pull, with RFC 9110 §14 ranges and §13 preconditions) and end-10 (delete) for blobs.</summary>
 internal sealed partial class RegistryEndpoint
 {
-    private Task GetBlobAsync(HttpContext context, Oci.Api.RegistryPath route)
+    private async Task GetBlobAsync(HttpContext context, Oci.Api.RegistryPath route)
     {
-        var result = _registry.Blobs.Read(route.Name, route.Reference, ConditionalRequestHeaders.ForRead(context.Request));
-        if (!result.IsSuccess) return ErrorResponse.WriteAsync(context, result.Error);
+        var result = await _registry.Blobs.ReadAsync(route.Name, route.Reference, ConditionalRequestHeaders.ForRead(context.Request), context.RequestAborted);
+        if (!result.IsSuccess)
+        {
+            await ErrorResponse.WriteAsync(context, result.Error);
+            return;
+        }
         var read = result.Value;
         var response = context.Response;
         var headers = response.Headers;
@@ -23,7 +28,18 @@ internal sealed partial class RegistryEndpoint
         headers.CacheControl = CacheControlValues.Immutable;
         headers.AcceptRanges = "bytes";
 
-        if (EndsWithPreconditionOutcome(context.Response, read.Outcome)) return Task.CompletedTask;
+        if (EndsWithPreconditionOutcome(context.Response, read.Outcome)) return;
+
+        // Storage redirect (as CNCF Distribution's): the client fetches the bytes, ranges included, from the
+        // object store's presigned URL. HEAD is still answered here, it costs the store nothing.
+        if (HttpMethods.IsGet(context.Request.Method) && await _registry.Blobs.RedirectUrlAsync(read, context.RequestAborted) is { } redirect)
+        {
+            response.StatusCode = StatusCodes.Status307TemporaryRedirect;
+            headers.Location = redirect.AbsoluteUri;
+            headers.CacheControl = "no-store";
+            response.ContentLength = 0;
+            return;
+        }
 
         var length = read.Blob.Length;
         var rangeHeader = context.Request.Headers[HeaderNames.Range].ToString();
@@ -41,21 +57,31 @@ internal sealed partial class RegistryEndpoint
                 response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
                 headers.ContentRange = $"bytes */{length}";
                 response.ContentLength = 0;
-                return Task.CompletedTask;
+                return;
             case RangeRequestKind.Partial:
                 response.StatusCode = StatusCodes.Status206PartialContent;
                 headers.ContentRange = $"bytes {range.First}-{range.Last}/{length}";
                 response.ContentLength = range.Length;
-                return HttpMethods.IsHead(context.Request.Method)
-                    ? Task.CompletedTask
-                    : FileBody.SendAsync(response, read.Blob.Path, range.First, range.Length, context.RequestAborted);
+                if (!HttpMethods.IsHead(context.Request.Method)) await SendBlobAsync(response, read, range.First, range.Length, context.RequestAborted);
+                return;
             default:
                 response.StatusCode = StatusCodes.Status200OK;
                 response.ContentLength = length;
-                return HttpMethods.IsHead(context.Request.Method) || length == 0
-                    ? Task.CompletedTask
-                    : FileBody.SendAsync(response, read.Blob.Path, 0, length, context.RequestAborted);
+                if (!HttpMethods.IsHead(context.Request.Method) && length > 0) await SendBlobAsync(response, read, 0, length, context.RequestAborted);
+                return;
         }
+    }
+
+    /// <summary>A local file goes out through <see cref="FileBody"/>; a networked store's stream is copied.</summary>
+    private async Task SendBlobAsync(HttpResponse response, Registry.Operations.BlobRead read, long offset, long length, CancellationToken cancellationToken)
+    {
+        if (read.Blob.LocalPath is { } path)
+        {
+            await FileBody.SendAsync(response, path, offset, length, cancellationToken);
+            return;
+        }
+        await using var body = await _registry.Blobs.OpenAsync(read, offset, length, cancellationToken);
+        await body.CopyToAsync(response.BodyWriter, cancellationToken);
     }
 
     private async Task DeleteBlobAsync(HttpContext context, Oci.Api.RegistryPath route)

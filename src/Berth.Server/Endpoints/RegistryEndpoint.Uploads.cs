@@ -76,12 +76,11 @@ internal sealed partial class RegistryEndpoint
         else WriteBlobCreated(context, route.Name, result.Value.ToString());
     }
 
-    private Task UploadStatusAsync(HttpContext context, Oci.Api.RegistryPath route)
+    private async Task UploadStatusAsync(HttpContext context, Oci.Api.RegistryPath route)
     {
-        var result = _registry.Uploads.Status(route.Name, route.Reference);
-        if (!result.IsSuccess) return ErrorResponse.WriteAsync(context, result.Error);
-        WriteUploadProgress(context, result.Value, StatusCodes.Status204NoContent);
-        return Task.CompletedTask;
+        var result = await _registry.Uploads.StatusAsync(route.Name, route.Reference, context.RequestAborted);
+        if (!result.IsSuccess) await ErrorResponse.WriteAsync(context, result.Error);
+        else WriteUploadProgress(context, result.Value, StatusCodes.Status204NoContent);
     }
 
     private async Task CancelUploadAsync(HttpContext context, Oci.Api.RegistryPath route)

@@ -30,7 +30,7 @@ public static class BerthServiceCollectionExtensions
         services.AddSingleton(options);
         services.AddSingleton(options.Registry);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(provider => BerthRegistry.Open(options.Registry,
+        services.AddSingleton(provider => RegistryStorage.Open(options.Registry,
             provider.GetService<Microsoft.Extensions.Logging.ILoggerFactory>(), provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<RegistryEndpoint>();
         services.AddSingleton(new ClientAddressResolver(options.TrustedProxies));

@@ -22,6 +22,9 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 12, Level = LogLevel.Error, Message = "Metadata database unavailable: {Reason}")]
     public static partial void MetadataUnavailable(this ILogger logger, string reason);
 
+    [LoggerMessage(EventId = 13, Level = LogLevel.Error, Message = "Blob storage unavailable: {Reason}")]
+    public static partial void BlobStorageUnavailable(this ILogger logger, string reason);
+
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Removed {Count} expired upload session(s)")]
     public static partial void UploadsExpired(this ILogger logger, int count);
 

@@ -48,6 +48,16 @@ internal sealed partial class ErrorBoundaryMiddleware(RequestDelegate next, ILog
                 RetryAfter = TimeSpan.FromSeconds(5),
             });
         }
+        catch (Storage.StorageUnavailableException e) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // An object store that cannot be reached: nothing became visible, the client may retry later.
+            logger.BlobStorageUnavailable(e.Message);
+            await TryWriteAsync(context, new RegistryError(StatusCodes.Status503ServiceUnavailable, ErrorCode.TooManyRequests,
+                "the registry's blob storage is unavailable; nothing was stored by this request, retry later")
+            {
+                RetryAfter = TimeSpan.FromSeconds(5),
+            });
+        }
         catch (Exception e) when (e is IOException && context.RequestAborted.IsCancellationRequested)
         {
         }

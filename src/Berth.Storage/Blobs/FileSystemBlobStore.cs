@@ -8,7 +8,7 @@ namespace Berth.Storage.Blobs;
 /// never sees a partial blob, even after a crash. Blobs are stored once and shared by all repositories;
 /// which repository may see a blob is metadata.
 /// </summary>
-public sealed class FileSystemBlobStore
+public sealed class FileSystemBlobStore : IBlobStore
 {
     private readonly DataDirectory _directory;
     private readonly TimeProvider _time;
@@ -26,7 +26,41 @@ public sealed class FileSystemBlobStore
     public BlobInfo? Find(Digest digest)
     {
         var info = new FileInfo(PathOf(digest));
-        return info.Exists ? new BlobInfo(info.FullName, info.Length, info.LastWriteTimeUtc) : null;
+        return info.Exists ? new BlobInfo(info.Length, info.LastWriteTimeUtc, info.FullName) : null;
+    }
+
+    public ValueTask<BlobInfo?> FindAsync(Digest digest, CancellationToken cancellationToken = default) => ValueTask.FromResult(Find(digest));
+
+    public Task<Stream> OpenReadAsync(Digest digest, long offset, long length, CancellationToken cancellationToken = default)
+    {
+        FileStream file;
+        try
+        {
+            file = new FileStream(PathOf(digest), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16,
+                FileOptions.SequentialScan | FileOptions.Asynchronous);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new FileNotFoundException($"blob {digest} is not stored", e);
+        }
+        file.Position = offset;
+        return Task.FromResult<Stream>(new LengthLimitedStream(file, length));
+    }
+
+    public ValueTask<long> RemoveIfOlderThanAsync(Digest digest, DateTimeOffset notAfter, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(RemoveIfOlderThan(digest, notAfter));
+
+    public Task<string> QuarantineAsync(Digest digest, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Quarantine(digest, _directory.Quarantine));
+
+    public async IAsyncEnumerable<Digest> EnumerateAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        foreach (var digest in EnumerateAll())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return digest;
+        }
+        await Task.CompletedTask;
     }
 
     /// <summary>

@@ -14,6 +14,12 @@ public sealed record MetadataOptions : IValidatableObject
     [PasswordPropertyText(true)]
     public string? ConnectionString { get; init; }
 
+    /// <summary>
+    /// For PostgreSQL: apply pending schema migrations at start (under an advisory lock, so replicas may start
+    /// together). Off, the schema is upgraded only by <c>berth db migrate</c> and a start on an older schema fails.
+    /// </summary>
+    public bool MigrateOnStart { get; init; } = true;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Kind == MetadataStoreKind.PostgreSql && string.IsNullOrWhiteSpace(ConnectionString))
@@ -30,7 +36,7 @@ public sealed record MetadataOptions : IValidatableObject
     // Records print every property; a connection string carries a password.
     private bool PrintMembers(StringBuilder builder)
     {
-        builder.Append($"Kind = {Kind}, ConnectionString = {(ConnectionString is null ? "null" : "***")}");
+        builder.Append($"Kind = {Kind}, ConnectionString = {(ConnectionString is null ? "null" : "***")}, MigrateOnStart = {MigrateOnStart}");
         return true;
     }
 }

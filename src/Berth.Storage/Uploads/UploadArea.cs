@@ -11,7 +11,7 @@ namespace Berth.Storage.Uploads;
 /// never read back to verify it. After a restart (or if another process appended), the hash state is
 /// rebuilt once from the file's bytes so the upload can continue.
 /// </summary>
-public sealed class UploadArea
+public sealed class UploadArea : IUploadStore
 {
     private const int BufferSize = 1 << 20;
 
@@ -25,23 +25,20 @@ public sealed class UploadArea
         _blobs = blobs;
     }
 
-    /// <summary>Upload ids are server-generated GUIDs; anything else is refused before touching the disk.</summary>
-    public static bool IsValidId(string id) => Guid.TryParseExact(id, "N", out _);
-
-    public static string NewId() => Guid.NewGuid().ToString("N");
-
     private string PathOf(string id) => Path.Combine(_directory.Uploads, id);
 
     /// <summary>Owner-only, like everything in the data folder; the blob it becomes keeps that mode.</summary>
-    public void Create(string id) => DataDirectory.CreatePrivateFile(PathOf(id)).Dispose();
-
-    public bool Exists(string id) => File.Exists(PathOf(id));
+    public Task CreateAsync(string id, DigestAlgorithm algorithm, CancellationToken cancellationToken = default)
+    {
+        DataDirectory.CreatePrivateFile(PathOf(id)).Dispose();
+        return Task.CompletedTask;
+    }
 
     /// <summary>Bytes received so far, or -1 if the upload's data is gone.</summary>
-    public long LengthOf(string id)
+    public Task<long> LengthOfAsync(string id, CancellationToken cancellationToken = default)
     {
         var info = new FileInfo(PathOf(id));
-        return info.Exists ? info.Length : -1;
+        return Task.FromResult(info.Exists ? info.Length : -1);
     }
 
     /// <summary>
@@ -57,7 +54,16 @@ public sealed class UploadArea
         await state.Lock.WaitAsync(cancellationToken);
         try
         {
-            await using var file = new FileStream(PathOf(id), FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.Asynchronous);
+            FileStream opened;
+            try
+            {
+                opened = new FileStream(PathOf(id), FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.Asynchronous);
+            }
+            catch (FileNotFoundException)
+            {
+                return new AppendResult(AppendStatus.Unknown, -1);
+            }
+            await using var file = opened;
             await EnsureHashCurrentAsync(state, algorithm, file, cancellationToken);
             if (expectedOffset is { } offset && offset != file.Length)
             {
@@ -156,7 +162,13 @@ public sealed class UploadArea
         }
     }
 
-    public void Delete(string id)
+    public Task DeleteAsync(string id, CancellationToken cancellationToken = default)
+    {
+        Delete(id);
+        return Task.CompletedTask;
+    }
+
+    private void Delete(string id)
     {
         Forget(id);
         try
@@ -230,16 +242,3 @@ public sealed class UploadArea
         public DigestHasher? Hasher { get; set; }
     }
 }
-
-public enum AppendStatus
-{
-    Appended,
-    OffsetMismatch,
-    TooLarge,
-    /// <summary>The body was not as long as the chunk's Content-Range said; nothing was kept.</summary>
-    LengthMismatch,
-}
-
-public readonly record struct AppendResult(AppendStatus Status, long Length);
-
-public readonly record struct CompleteResult(bool Matched, Digest Actual, long Length);

@@ -16,13 +16,13 @@ public sealed class BlobOperationsTests
         var content = RandomBytes(100);
         var digest = await temporary.PushBlobAsync("one", content);
 
-        var read = temporary.Registry.Blobs.Read("one", digest.ToString(), RequestPreconditions.None);
+        var read = (await temporary.Registry.Blobs.ReadAsync("one", digest.ToString(), RequestPreconditions.None));
         Assert.True(read.IsSuccess);
         Assert.Equal(digest, read.Value.Digest);
         Assert.Equal(content.Length, read.Value.Blob.Length);
         Assert.Equal(PreconditionOutcome.Proceed, read.Value.Outcome);
 
-        var elsewhere = temporary.Registry.Blobs.Read("two", digest.ToString(), RequestPreconditions.None);
+        var elsewhere = (await temporary.Registry.Blobs.ReadAsync("two", digest.ToString(), RequestPreconditions.None));
         Assert.Equal(ErrorCode.BlobUnknown, elsewhere.Error?.Code);
     }
 
@@ -33,7 +33,7 @@ public sealed class BlobOperationsTests
     public async Task InvalidNameOrDigest_IsRefusedBeforeStorage(string name, string digest, ErrorCode code)
     {
         using var temporary = await TemporaryRegistry.OpenAsync();
-        var read = temporary.Registry.Blobs.Read(name, digest, RequestPreconditions.None);
+        var read = (await temporary.Registry.Blobs.ReadAsync(name, digest, RequestPreconditions.None));
         Assert.Equal(code, read.Error?.Code);
         Assert.Equal(400, read.Error?.Status);
     }
@@ -48,8 +48,8 @@ public sealed class BlobOperationsTests
 
         Assert.True((await temporary.Registry.Blobs.DeleteAsync("one", digest.ToString(), RequestPreconditions.None)).IsSuccess);
 
-        Assert.False(temporary.Registry.Blobs.Read("one", digest.ToString(), RequestPreconditions.None).IsSuccess);
-        Assert.True(temporary.Registry.Blobs.Read("two", digest.ToString(), RequestPreconditions.None).IsSuccess);
+        Assert.False((await temporary.Registry.Blobs.ReadAsync("one", digest.ToString(), RequestPreconditions.None)).IsSuccess);
+        Assert.True((await temporary.Registry.Blobs.ReadAsync("two", digest.ToString(), RequestPreconditions.None)).IsSuccess);
         var again = await temporary.Registry.Blobs.DeleteAsync("one", digest.ToString(), RequestPreconditions.None);
         Assert.Equal(ErrorCode.BlobUnknown, again.Error?.Code);
     }
@@ -64,7 +64,7 @@ public sealed class BlobOperationsTests
         var refused = await temporary.Registry.Blobs.DeleteAsync("app", digest.ToString(), IfMatch($"\"{other}\""));
 
         Assert.Equal(412, refused.Error?.Status);
-        Assert.True(temporary.Registry.Blobs.Read("app", digest.ToString(), RequestPreconditions.None).IsSuccess);
+        Assert.True((await temporary.Registry.Blobs.ReadAsync("app", digest.ToString(), RequestPreconditions.None)).IsSuccess);
         Assert.True((await temporary.Registry.Blobs.DeleteAsync("app", digest.ToString(), IfMatch($"\"{digest}\""))).IsSuccess);
     }
 

@@ -21,13 +21,13 @@ public sealed class UploadOperationsTests
 
         var first = await uploads.AppendAsync("app", session.Id, new MemoryStream(Content[..1000]), "0-999", 1000, CancellationToken.None);
         Assert.Equal(1000, first.Value!.Length);
-        Assert.Equal(1000, uploads.Status("app", session.Id).Value!.Length);
+        Assert.Equal(1000, (await uploads.StatusAsync("app", session.Id)).Value!.Length);
         var done = await uploads.CompleteAsync("app", session.Id, ContentDigestText, new MemoryStream(Content[1000..]), "1000-2999", 2000, CancellationToken.None);
 
         Assert.True(done.IsSuccess, done.Error?.Message);
         Assert.Equal(ContentDigestText, done.Value.ToString());
-        Assert.True(temporary.Registry.Blobs.Read("app", ContentDigestText, RequestPreconditions.None).IsSuccess);
-        Assert.Equal(ErrorCode.BlobUploadUnknown, uploads.Status("app", session.Id).Error?.Code); // the session is over
+        Assert.True((await temporary.Registry.Blobs.ReadAsync("app", ContentDigestText, RequestPreconditions.None)).IsSuccess);
+        Assert.Equal(ErrorCode.BlobUploadUnknown, (await uploads.StatusAsync("app", session.Id)).Error?.Code); // the session is over
     }
 
     [Theory]
@@ -44,7 +44,7 @@ public sealed class UploadOperationsTests
             CancellationToken.None);
 
         Assert.Equal(416, refused.Error?.Status);
-        Assert.Equal(0, uploads.Status("app", session.Id).Value!.Length);
+        Assert.Equal(0, (await uploads.StatusAsync("app", session.Id)).Value!.Length);
     }
 
     [Fact]
@@ -56,8 +56,8 @@ public sealed class UploadOperationsTests
         var refused = await temporary.Registry.Uploads.PushMonolithicAsync("app", claimed, new MemoryStream(Content), CancellationToken.None);
 
         Assert.Equal(ErrorCode.DigestInvalid, refused.Error?.Code);
-        Assert.False(temporary.Registry.Blobs.Read("app", claimed, RequestPreconditions.None).IsSuccess);
-        Assert.False(temporary.Registry.Blobs.Read("app", ContentDigestText, RequestPreconditions.None).IsSuccess);
+        Assert.False((await temporary.Registry.Blobs.ReadAsync("app", claimed, RequestPreconditions.None)).IsSuccess);
+        Assert.False((await temporary.Registry.Blobs.ReadAsync("app", ContentDigestText, RequestPreconditions.None)).IsSuccess);
     }
 
     [Fact]
@@ -66,8 +66,8 @@ public sealed class UploadOperationsTests
         using var temporary = await TemporaryRegistry.OpenAsync();
         var session = (await temporary.Registry.Uploads.StartAsync("app", null)).Value!.Session;
 
-        Assert.Equal(ErrorCode.BlobUploadUnknown, temporary.Registry.Uploads.Status("other", session.Id).Error?.Code);
-        Assert.Equal(ErrorCode.BlobUploadUnknown, temporary.Registry.Uploads.Status("app", "../../metadata.db").Error?.Code);
+        Assert.Equal(ErrorCode.BlobUploadUnknown, (await temporary.Registry.Uploads.StatusAsync("other", session.Id)).Error?.Code);
+        Assert.Equal(ErrorCode.BlobUploadUnknown, (await temporary.Registry.Uploads.StatusAsync("app", "../../metadata.db")).Error?.Code);
     }
 
     [Fact]
@@ -79,7 +79,7 @@ public sealed class UploadOperationsTests
 
         Assert.True((await uploads.CancelAsync("app", session.Id)).IsSuccess);
 
-        Assert.Equal(ErrorCode.BlobUploadUnknown, uploads.Status("app", session.Id).Error?.Code);
+        Assert.Equal(ErrorCode.BlobUploadUnknown, (await uploads.StatusAsync("app", session.Id)).Error?.Code);
         Assert.Equal(ErrorCode.BlobUploadUnknown, (await uploads.CancelAsync("app", session.Id)).Error?.Code);
     }
 
@@ -91,7 +91,7 @@ public sealed class UploadOperationsTests
 
         var mounted = await temporary.Registry.Uploads.MountAsync("target", digest.ToString(), MountSource.FromRepository("source"));
         Assert.Equal(digest, mounted.Value);
-        Assert.True(temporary.Registry.Blobs.Read("target", digest.ToString(), RequestPreconditions.None).IsSuccess);
+        Assert.True((await temporary.Registry.Blobs.ReadAsync("target", digest.ToString(), RequestPreconditions.None)).IsSuccess);
 
         // Unknown blob: no mount (the caller then opens an ordinary upload session).
         var missing = await temporary.Registry.Uploads.MountAsync("target", Sha256(RandomBytes(5, seed: 3)), MountSource.FromRepository("source"));
@@ -123,8 +123,8 @@ public sealed class UploadOperationsTests
         time.Advance(TimeSpan.FromMinutes(30));
 
         Assert.Equal(1, await uploads.ExpireIdleAsync());
-        Assert.Equal(ErrorCode.BlobUploadUnknown, uploads.Status("app", idle.Id).Error?.Code);
-        Assert.Equal(10, uploads.Status("app", busy.Id).Value!.Length);
+        Assert.Equal(ErrorCode.BlobUploadUnknown, (await uploads.StatusAsync("app", idle.Id)).Error?.Code);
+        Assert.Equal(10, (await uploads.StatusAsync("app", busy.Id)).Value!.Length);
         Assert.False(File.Exists(Path.Combine(temporary.Directory, "uploads", idle.Id)));
     }
 }

@@ -1,0 +1,120 @@
+using System.Runtime.CompilerServices;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using Azure.Storage.Sas;
+using Berth.Oci.Digests;
+using Berth.Storage.Blobs;
+using BlobInfo = Berth.Storage.Blobs.BlobInfo;
+
+namespace Berth.Storage.ObjectStores.Azure;
+
+/// <summary>
+/// Blobs as block blobs in an Azure container under content-addressed keys. A blob appears only through
+/// <see cref="StoreAsync"/>, called by <see cref="AzureUploadStore"/> after the digest was verified.
+/// </summary>
+public sealed class AzureBlobStore(AzureContainer container) : IBlobStore
+{
+    public async ValueTask<BlobInfo?> FindAsync(Digest digest, CancellationToken cancellationToken = default)
+    {
+        var properties = await PropertiesAsync(Blob(digest), cancellationToken);
+        return properties is null ? null : new BlobInfo(properties.ContentLength, properties.LastModified);
+    }
+
+    public async Task<Stream> OpenReadAsync(Digest digest, long offset, long length, CancellationToken cancellationToken = default)
+    {
+        var blob = Blob(digest);
+        if (length == 0)
+        {
+            return await PropertiesAsync(blob, cancellationToken) is null ? throw new FileNotFoundException($"blob {digest} is not stored") : Stream.Null;
+        }
+        var download = await container.CallOrNullAsync("read blob", async () =>
+            (await blob.DownloadStreamingAsync(new BlobDownloadOptions { Range = new HttpRange(offset, length) }, cancellationToken)).Value);
+        return download?.Content ?? throw new FileNotFoundException($"blob {digest} is not stored");
+    }
+
+    public ValueTask<Uri?> RedirectUrlAsync(Digest digest, CancellationToken cancellationToken = default)
+    {
+        var blob = Blob(digest);
+        // A SAS can be signed only with the account key; other credentials serve the bytes themselves.
+        if (!container.Options.Redirect || !blob.CanGenerateSasUri) return ValueTask.FromResult<Uri?>(null);
+        return ValueTask.FromResult<Uri?>(blob.GenerateSasUri(BlobSasPermissions.Read, DateTimeOffset.UtcNow + container.Options.RedirectUrlLifetime));
+    }
+
+    public async ValueTask<long> RemoveIfOlderThanAsync(Digest digest, DateTimeOffset notAfter, CancellationToken cancellationToken = default)
+    {
+        var blob = Blob(digest);
+        var properties = await PropertiesAsync(blob, cancellationToken);
+        if (properties is null || properties.LastModified > notAfter) return -1;
+        try
+        {
+            // Conditional delete: a refresh between the look-up and here wins.
+            await container.CallAsync("delete blob", () => blob.DeleteAsync(DeleteSnapshotsOption.IncludeSnapshots,
+                new BlobRequestConditions { IfUnmodifiedSince = notAfter }, cancellationToken));
+        }
+        catch (StorageUnavailableException e) when (e.InnerException is RequestFailedException { Status: 412 or 404 })
+        {
+            return -1;
+        }
+        return properties.ContentLength;
+    }
+
+    public async Task<string> QuarantineAsync(Digest digest, CancellationToken cancellationToken = default)
+    {
+        var source = Blob(digest);
+        var target = container.Client.GetBlobClient(container.Keys.Quarantine(digest));
+        await CopyAsync(source, target, null, cancellationToken);
+        await container.CallAsync("delete quarantined blob", () => source.DeleteIfExistsAsync(cancellationToken: cancellationToken));
+        return target.Uri.GetLeftPart(UriPartial.Path);
+    }
+
+    public async IAsyncEnumerable<Digest> EnumerateAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var item in container.Client.GetBlobsAsync(new GetBlobsOptions { Prefix = container.Keys.BlobsFolder }, cancellationToken))
+        {
+            if (container.Keys.TryParseBlob(item.Name, out var digest)) yield return digest;
+        }
+    }
+
+    /// <summary>
+    /// Copies the verified staging blob, exactly at the version that was hashed (<paramref name="stagingETag"/>),
+    /// to the blob's content-addressed key; a copy appears whole or not at all. An already stored blob is
+    /// only refreshed, so garbage collection's grace period starts again.
+    /// </summary>
+    internal async Task StoreAsync(Digest digest, BlobBaseClient staging, ETag stagingETag, CancellationToken cancellationToken)
+    {
+        var target = Blob(digest);
+        if (await PropertiesAsync(target, cancellationToken) is not null)
+        {
+            await container.CallAsync("refresh blob", () => target.SetMetadataAsync(new Dictionary<string, string>(), cancellationToken: cancellationToken));
+            return;
+        }
+        await CopyAsync(staging, target, stagingETag, cancellationToken);
+    }
+
+    private async Task CopyAsync(BlobBaseClient source, BlobClient target, ETag? sourceETag, CancellationToken cancellationToken)
+    {
+        var options = new BlobCopyFromUriOptions
+        {
+            SourceConditions = sourceETag is { } etag ? new BlobRequestConditions { IfMatch = etag } : null,
+        };
+        await container.CallAsync("copy blob", async () =>
+        {
+            var copy = await target.StartCopyFromUriAsync(SourceUri(source), options, cancellationToken);
+            await copy.WaitForCompletionAsync(TimeSpan.FromMilliseconds(100), cancellationToken);
+            return true;
+        });
+    }
+
+    /// <summary>Within one account a shared-key client may copy from a plain URI; a SAS client must sign the source too.</summary>
+    private Uri SourceUri(BlobBaseClient source) =>
+        container.Options.SasToken is { } sas && string.IsNullOrEmpty(source.Uri.Query)
+            ? new UriBuilder(source.Uri) { Query = sas.TrimStart('?') }.Uri
+            : source.Uri;
+
+    private BlobClient Blob(Digest digest) => container.Client.GetBlobClient(container.Keys.Blob(digest));
+
+    private Task<BlobProperties?> PropertiesAsync(BlobClient blob, CancellationToken cancellationToken) =>
+        container.CallOrNullAsync("look up blob", async () => (await blob.GetPropertiesAsync(cancellationToken: cancellationToken)).Value);
+}

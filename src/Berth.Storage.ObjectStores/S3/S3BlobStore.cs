@@ -1,0 +1,195 @@
+using Amazon.Runtime;
+using System.Runtime.CompilerServices;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Berth.Oci.Digests;
+using Berth.Storage.Blobs;
+
+namespace Berth.Storage.ObjectStores.S3;
+
+/// <summary>
+/// Blobs as objects in an S3 bucket under content-addressed keys. A blob object appears only through
+/// <see cref="StoreAsync"/>, called by <see cref="S3UploadStore"/> after the digest was verified; an
+/// interrupted store leaves at most an incomplete multipart upload, which is never visible.
+/// </summary>
+public sealed class S3BlobStore(S3Bucket bucket) : IBlobStore
+{
+    public async ValueTask<BlobInfo?> FindAsync(Digest digest, CancellationToken cancellationToken = default)
+    {
+        var head = await HeadAsync(bucket.Keys.Blob(digest), cancellationToken);
+        return head is null ? null : new BlobInfo(head.ContentLength, LastModified(head));
+    }
+
+    public async Task<Stream> OpenReadAsync(Digest digest, long offset, long length, CancellationToken cancellationToken = default)
+    {
+        var key = bucket.Keys.Blob(digest);
+        if (length == 0)
+        {
+            return await HeadAsync(key, cancellationToken) is null ? throw new FileNotFoundException($"blob {digest} is not stored") : Stream.Null;
+        }
+        var response = await bucket.CallOrNullAsync("read blob", () => bucket.Client.GetObjectAsync(new GetObjectRequest
+        {
+            BucketName = bucket.Name,
+            Key = key,
+            ByteRange = new ByteRange(offset, offset + length - 1),
+        }, cancellationToken));
+        if (response is null) throw new FileNotFoundException($"blob {digest} is not stored");
+        // Disposing the body stream releases the HTTP response.
+        return response.ResponseStream;
+    }
+
+    public async ValueTask<Uri?> RedirectUrlAsync(Digest digest, CancellationToken cancellationToken = default)
+    {
+        if (!bucket.Options.Redirect) return null;
+        var request = new GetPreSignedUrlRequest
+        {
+            BucketName = bucket.Name,
+            Key = bucket.Keys.Blob(digest),
+            Verb = HttpVerb.GET,
+            Expires = DateTime.UtcNow + bucket.Options.RedirectUrlLifetime,
+            // The SDK presigns https unless told otherwise; a plain-http endpoint (RGW in tests) needs http.
+            Protocol = bucket.Options.ServiceUrl?.StartsWith("http://", StringComparison.OrdinalIgnoreCase) == true ? Protocol.HTTP : Protocol.HTTPS,
+        };
+        return new Uri(await bucket.CallAsync("presign blob URL", () => bucket.Client.GetPreSignedURLAsync(request)));
+    }
+
+    public async ValueTask<long> RemoveIfOlderThanAsync(Digest digest, DateTimeOffset notAfter, CancellationToken cancellationToken = default)
+    {
+        var key = bucket.Keys.Blob(digest);
+        var head = await HeadAsync(key, cancellationToken);
+        if (head is null || LastModified(head) > notAfter) return -1;
+        await bucket.CallAsync("delete blob", () => bucket.Client.DeleteObjectAsync(bucket.Name, key, cancellationToken));
+        return head.ContentLength;
+    }
+
+    public async Task<string> QuarantineAsync(Digest digest, CancellationToken cancellationToken = default)
+    {
+        var source = bucket.Keys.Blob(digest);
+        var target = bucket.Keys.Quarantine(digest);
+        var head = await HeadAsync(source, cancellationToken) ?? throw new FileNotFoundException($"blob {digest} is not stored");
+        await CopyAsync(source, target, head.ContentLength, cancellationToken);
+        await bucket.CallAsync("delete quarantined blob", () => bucket.Client.DeleteObjectAsync(bucket.Name, source, cancellationToken));
+        return $"s3://{bucket.Name}/{target}";
+    }
+
+    public async IAsyncEnumerable<Digest> EnumerateAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var request = new ListObjectsV2Request { BucketName = bucket.Name, Prefix = bucket.Keys.BlobsFolder };
+        while (true)
+        {
+            var page = await bucket.CallAsync("list blobs", () => bucket.Client.ListObjectsV2Async(request, cancellationToken));
+            foreach (var item in page.S3Objects ?? [])
+            {
+                if (bucket.Keys.TryParseBlob(item.Key, out var digest)) yield return digest;
+            }
+            if (page.IsTruncated != true) yield break;
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+    }
+
+    /// <summary>
+    /// Makes the verified segments the blob under <paramref name="digest"/>: one server-side copy (or
+    /// multipart copy, one part per segment), so the blob appears whole or not at all. If the blob is
+    /// already stored, it is only refreshed so garbage collection's grace period starts again.
+    /// </summary>
+    internal async Task StoreAsync(Digest digest, IReadOnlyList<UploadSegment> segments, CancellationToken cancellationToken)
+    {
+        var key = bucket.Keys.Blob(digest);
+        if (await HeadAsync(key, cancellationToken) is { } existing)
+        {
+            await RefreshAsync(key, existing.ContentLength, cancellationToken);
+            return;
+        }
+        if (segments.Count == 0)
+        {
+            await bucket.CallAsync("store empty blob", () => bucket.Client.PutObjectAsync(new PutObjectRequest
+            {
+                BucketName = bucket.Name, Key = key, InputStream = Stream.Null,
+            }, cancellationToken));
+            return;
+        }
+        if (segments.Count == 1)
+        {
+            await CopyAsync(segments[0].Key, key, segments[0].Length, cancellationToken);
+            return;
+        }
+        await MultipartCopyAsync(key, segments.Select(segment => (segment.Key, 0L, segment.Length)).ToList(), cancellationToken);
+    }
+
+    private async Task RefreshAsync(string key, long length, CancellationToken cancellationToken)
+    {
+        // Copying an object onto itself with REPLACE is S3's way of renewing its Last-Modified. Over 5 GiB
+        // a single copy is refused; such a blob keeps its original age (collection then waits for the
+        // link this upload is about to write, which the metadata store checks in its transaction).
+        if (length > S3Bucket.MaximumPartBytes) return;
+        await bucket.CallAsync("refresh blob", () => bucket.Client.CopyObjectAsync(new CopyObjectRequest
+        {
+            SourceBucket = bucket.Name, SourceKey = key, DestinationBucket = bucket.Name, DestinationKey = key,
+            MetadataDirective = S3MetadataDirective.REPLACE,
+        }, cancellationToken));
+    }
+
+    private async Task CopyAsync(string source, string target, long length, CancellationToken cancellationToken)
+    {
+        if (length <= S3Bucket.MaximumPartBytes)
+        {
+            await bucket.CallAsync("copy object", () => bucket.Client.CopyObjectAsync(new CopyObjectRequest
+            {
+                SourceBucket = bucket.Name, SourceKey = source, DestinationBucket = bucket.Name, DestinationKey = target,
+            }, cancellationToken));
+            return;
+        }
+        var ranges = new List<(string, long, long)>();
+        for (long first = 0; first < length; first += S3Bucket.MaximumPartBytes)
+        {
+            ranges.Add((source, first, Math.Min(S3Bucket.MaximumPartBytes, length - first)));
+        }
+        await MultipartCopyAsync(target, ranges, cancellationToken);
+    }
+
+    /// <summary>Stitches ranges of existing objects into <paramref name="target"/> with UploadPartCopy, several at a time.</summary>
+    private async Task MultipartCopyAsync(string target, IReadOnlyList<(string Key, long First, long Length)> parts, CancellationToken cancellationToken)
+    {
+        var started = await bucket.CallAsync("start multipart copy", () => bucket.Client.InitiateMultipartUploadAsync(
+            new InitiateMultipartUploadRequest { BucketName = bucket.Name, Key = target }, cancellationToken));
+        try
+        {
+            var etags = new PartETag[parts.Count];
+            await Parallel.ForEachAsync(Enumerable.Range(0, parts.Count),
+                new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (index, token) =>
+                {
+                    var (key, first, length) = parts[index];
+                    var copied = await bucket.CallAsync("copy part", () => bucket.Client.CopyPartAsync(new CopyPartRequest
+                    {
+                        SourceBucket = bucket.Name, SourceKey = key, DestinationBucket = bucket.Name, DestinationKey = target,
+                        UploadId = started.UploadId, PartNumber = index + 1,
+                        FirstByte = first, LastByte = first + length - 1,
+                    }, token));
+                    etags[index] = new PartETag(index + 1, copied.ETag);
+                });
+            // RGW 16 answers CompleteMultipartUpload with an empty ETag (a known bug); nothing here needs it.
+            await bucket.CallAsync("complete multipart copy", () => bucket.Client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            {
+                BucketName = bucket.Name, Key = target, UploadId = started.UploadId, PartETags = [.. etags],
+            }, cancellationToken));
+        }
+        catch
+        {
+            try
+            {
+                await bucket.Client.AbortMultipartUploadAsync(bucket.Name, target, started.UploadId, CancellationToken.None);
+            }
+            catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException)
+            {
+                // The store is failing anyway; an incomplete multipart upload is invisible and lifecycle rules expire it.
+            }
+            throw;
+        }
+    }
+
+    private Task<GetObjectMetadataResponse?> HeadAsync(string key, CancellationToken cancellationToken) =>
+        bucket.CallOrNullAsync("look up blob", () => bucket.Client.GetObjectMetadataAsync(bucket.Name, key, cancellationToken));
+
+    private static DateTimeOffset LastModified(GetObjectMetadataResponse head) =>
+        head.LastModified is { } modified ? new DateTimeOffset(DateTime.SpecifyKind(modified.ToUniversalTime(), DateTimeKind.Utc)) : DateTimeOffset.UnixEpoch;
+}

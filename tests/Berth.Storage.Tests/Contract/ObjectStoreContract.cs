@@ -1,0 +1,72 @@
+using Berth.Oci.Digests;
+using Berth.Storage.Uploads;
+
+namespace Berth.Storage.Tests.Contract;
+
+/// <summary>What object stores add to the contract: outages surface cleanly, and redirects serve the right bytes.</summary>
+public abstract class ObjectStoreContract : BlobAndUploadStoreContract
+{
+    /// <summary>The object store stops answering (its process stopped or killed).</summary>
+    protected abstract Task MakeUnreachableAsync();
+
+    /// <summary>The object store is back, with what it had stored.</summary>
+    protected abstract Task RestoreAsync();
+
+    /// <summary>A replica whose blob store answers GETs with presigned URLs.</summary>
+    protected abstract StoreReplica OpenRedirectingReplica();
+
+    [Fact]
+    public async Task StoreUnreachable_FailsCleanly_NothingBecomesVisible_AndTheUploadResumesAfterwards()
+    {
+        var replica = Replica();
+        var content = RandomBytes(6 * MiB + 100);
+        var id = UploadIds.New();
+        await replica.Uploads.CreateAsync(id, DigestAlgorithm.Sha256);
+        await replica.Uploads.AppendAsync(id, DigestAlgorithm.Sha256, new MemoryStream(content, 0, MiB), 0, null, cancellationToken: CancellationToken.None);
+        var digest = DigestOf(content);
+
+        await MakeUnreachableAsync();
+        try
+        {
+            var append = await Assert.ThrowsAsync<StorageUnavailableException>(() => replica.Uploads.AppendAsync(
+                id, DigestAlgorithm.Sha256, new MemoryStream(content, MiB, content.Length - MiB), MiB, null, cancellationToken: CancellationToken.None));
+            await Assert.ThrowsAsync<StorageUnavailableException>(() => replica.Uploads.CompleteAsync(id, DigestAlgorithm.Sha256, digest, CancellationToken.None));
+            await Assert.ThrowsAsync<StorageUnavailableException>(async () => await replica.Blobs.FindAsync(digest));
+            Assert.DoesNotContain("secret", append.Message, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain(Berth.Testing.Backends.CephRadosGateway.SecretKey, append.ToString());
+            Assert.DoesNotContain(Berth.Testing.Backends.Azurite.AccountKey, append.ToString());
+        }
+        finally
+        {
+            await RestoreAsync();
+        }
+
+        Assert.Null(await replica.Blobs.FindAsync(digest));
+        Assert.Equal(MiB, await replica.Uploads.LengthOfAsync(id));
+        await replica.Uploads.AppendAsync(id, DigestAlgorithm.Sha256, new MemoryStream(content, MiB, content.Length - MiB), MiB, null, cancellationToken: CancellationToken.None);
+        Assert.True((await replica.Uploads.CompleteAsync(id, DigestAlgorithm.Sha256, digest, CancellationToken.None)).Matched);
+        Assert.Equal(content, await ReadAsync(replica, digest, 0, content.Length));
+    }
+
+    [Fact]
+    public async Task Redirect_IsOffByDefault_AndWhenOnThePresignedUrlServesTheBlob()
+    {
+        var replica = Replica();
+        var content = RandomBytes(70_000);
+        var digest = await UploadAsync(replica, content);
+        Assert.Null(await replica.Blobs.RedirectUrlAsync(digest));
+
+        var redirecting = OpenRedirectingReplica();
+        var url = await redirecting.Blobs.RedirectUrlAsync(digest);
+
+        Assert.NotNull(url);
+        using var http = new HttpClient();
+        Assert.Equal(content, await http.GetByteArrayAsync(url));
+        using var ranged = new HttpRequestMessage(HttpMethod.Get, url);
+        ranged.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(10, 19);
+        using var partial = await http.SendAsync(ranged);
+        Assert.Equal(System.Net.HttpStatusCode.PartialContent, partial.StatusCode);
+        Assert.Equal(content[10..20], await partial.Content.ReadAsByteArrayAsync());
+        redirecting.Dispose();
+    }
+}
