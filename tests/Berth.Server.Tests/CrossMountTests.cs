@@ -135,17 +135,20 @@ public sealed class CrossMountTests(InProcessBerthFixture shared) : IClassFixtur
     [Fact]
     public async Task SameBlobPushedToTwoRepositories_IsStoredOnce()
     {
+        // The files of the embedded blob store are what is counted here.
+        await using var berth = await InProcessBerth.StartAsync(backend: TestBackend.Embedded);
+        var client = berth.Client;
         var first = Repo() + "/first";
         var second = Repo() + "/second";
         var content = RandomBytes(1024, seed: 40);
-        var digest = await _client.PushBlobAsync(first, content);
+        var digest = await client.PushBlobAsync(first, content);
         // The second push writes the same content again; the store keeps one file and both links.
-        await _client.PushBlobInTwoStepsAsync(second, content, digest);
+        await client.PushBlobInTwoStepsAsync(second, content, digest);
 
-        await _client.AssertBlobAsync(first, digest, content);
-        await _client.AssertBlobAsync(second, digest, content);
+        await client.AssertBlobAsync(first, digest, content);
+        await client.AssertBlobAsync(second, digest, content);
         var hex = digest["sha256:".Length..];
-        var folder = Path.Combine(shared.Berth.DataDirectory, "blobs", "sha256", hex[..2]);
+        var folder = Path.Combine(berth.DataDirectory, "blobs", "sha256", hex[..2]);
         Assert.Equal([hex], Directory.GetFiles(folder, hex + "*").Select(Path.GetFileName));
     }
 

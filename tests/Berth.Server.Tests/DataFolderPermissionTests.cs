@@ -18,7 +18,9 @@ public sealed class DataFolderPermissionTests
     [Fact]
     public async Task AfterAPush_EveryFolderIs0700_AndEveryFile0600()
     {
-        await using var registry = await AuthScenario.StartAsync();
+        // The embedded stores' files are what is under test.
+        await using var registry = await InProcessBerth.StartAsync(server: options => options with { Auth = AuthScenario.Options },
+            backend: TestBackend.Embedded);
         using var alice = registry.ClientAs(AuthScenario.Basic(AuthScenario.Alice));
         await alice.PushImageAsync("team/app", "v1", seed: 1);
         var digest = await alice.PushBlobAsync("team/app", OciContent.RandomBytes(5000, seed: 3));

@@ -110,7 +110,8 @@ public sealed class UploadPersistenceTests : IDisposable
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         string location;
-        await using (var before = await InProcessBerth.StartAsync(dataDirectory: _data, time: time))
+        // The upload's bytes are looked for in the data folder's uploads/, where the embedded store keeps them.
+        await using (var before = await InProcessBerth.StartAsync(dataDirectory: _data, time: time, backend: TestBackend.Embedded))
         {
             location = await before.Client.StartUploadAsync(Name);
             using var patch = await before.Client.PatchChunkAsync(location, RandomBytes(4096, seed: 202), "0-4095");
@@ -122,7 +123,8 @@ public sealed class UploadPersistenceTests : IDisposable
         time.Advance(TimeSpan.FromMinutes(11));
 
         // Restarted with an idle expiry shorter than the pause: the sweep at start-up removes it.
-        await using var after = await InProcessBerth.StartAsync(options => options with { UploadIdleExpiry = TimeSpan.FromMinutes(10) }, _data, time: time);
+        await using var after = await InProcessBerth.StartAsync(options => options with { UploadIdleExpiry = TimeSpan.FromMinutes(10) }, _data, time: time,
+            backend: TestBackend.Embedded);
         var deadline = DateTime.UtcNow.AddSeconds(10);
         HttpStatusCode status;
         do

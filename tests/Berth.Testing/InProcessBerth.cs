@@ -48,13 +48,14 @@ public sealed class InProcessBerth : IAsyncDisposable
     /// <param name="dataDirectory">The data folder; by default a fresh temporary folder owned by this server.</param>
     /// <param name="server">Changes to the server's options (auth, TLS, rate limits), applied last.</param>
     /// <param name="time">The server's clock, e.g. a FakeTimeProvider, so no test waits for real time to pass.</param>
+    /// <param name="backend">The stores; <see cref="TestBackend.Current"/> unless the test is about one store in particular.</param>
     public static async Task<InProcessBerth> StartAsync(Func<RegistryOptions, RegistryOptions>? registry = null, string? dataDirectory = null,
-        Func<ServerOptions, ServerOptions>? server = null, TimeProvider? time = null)
+        Func<ServerOptions, ServerOptions>? server = null, TimeProvider? time = null, TestBackend? backend = null)
     {
         var data = dataDirectory ?? TemporaryFolder.NewPath();
         var registryOptions = new RegistryOptions { DataDirectory = data };
         if (registry is not null) registryOptions = registry(registryOptions);
-        registryOptions = await TestBackend.Current.ConfigureAsync(registryOptions);
+        registryOptions = await (backend ?? TestBackend.Current).ConfigureAsync(registryOptions);
         var options = new ServerOptions
         {
             Listen = "127.0.0.1:0",

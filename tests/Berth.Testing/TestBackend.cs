@@ -5,17 +5,21 @@ namespace Berth.Testing;
 
 /// <summary>
 /// The storage every in-process Berth of a test run uses. It is chosen here and only here, from the
-/// BERTH_TEST_BACKEND environment variable, so whole suites (Server, Conditional, Reliability) run
+/// TEST_BERTH_BACKEND environment variable, so whole suites (Server, Conditional, Reliability) run
 /// unchanged against each backend. "embedded" (SQLite and files in the data folder) is the default.
 /// </summary>
 public abstract class TestBackend
 {
-    public const string EnvironmentVariable = "BERTH_TEST_BACKEND";
+    /// <summary>Not BERTH_*: berth refuses to start on a BERTH_ variable it does not know, and the tests run berth.</summary>
+    public const string EnvironmentVariable = "TEST_BERTH_BACKEND";
 
     private static readonly Lazy<TestBackend> Chosen = new(() => Named(Environment.GetEnvironmentVariable(EnvironmentVariable)));
 
     /// <summary>The backend this test run was asked for.</summary>
     public static TestBackend Current => Chosen.Value;
+
+    /// <summary>The embedded stores, for the few tests whose subject is the data folder's own layout.</summary>
+    public static TestBackend Embedded { get; } = new EmbeddedBackend();
 
     public abstract string Name { get; }
 
