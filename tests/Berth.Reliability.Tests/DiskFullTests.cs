@@ -22,7 +22,9 @@ public sealed class DiskFullTests
         try
         {
             var data = Path.Combine(mountPoint, "data");
-            await using (var server = await InProcessBerth.StartAsync(dataDirectory: data, server: options => options with { LogLevel = LogLevel.Critical }))
+            // The data folder's disk is what fills up, so the stores must be the embedded ones in it.
+            await using (var server = await InProcessBerth.StartAsync(dataDirectory: data, server: options => options with { LogLevel = LogLevel.Critical },
+                backend: TestBackend.Embedded))
             {
                 var http = server.Client;
                 var random = new Random(7);

@@ -24,6 +24,12 @@ public abstract class TestBackend
     public abstract string Name { get; }
 
     /// <summary>
+    /// Whether blob ages (for garbage collection's grace period) come from the registry's clock. An object
+    /// store dates objects by its own clock, so a test that fakes the registry's clock cannot age them.
+    /// </summary>
+    public virtual bool BlobsAgeOnTheRegistryClock => true;
+
+    /// <summary>
     /// Points <paramref name="options"/> at this backend. Registries given the same
     /// <see cref="RegistryOptions.DataDirectory"/> must share one store, as the nodes of a cluster do.
     /// </summary>
@@ -68,6 +74,8 @@ public abstract class TestBackend
         private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<RegistryOptions>>> ByFolder = new();
 
         public override string Name => name;
+
+        public override bool BlobsAgeOnTheRegistryClock => storage == "filesystem";
 
         public override Task<RegistryOptions> ConfigureAsync(RegistryOptions options, CancellationToken cancellationToken = default)
         {

@@ -101,7 +101,9 @@ public sealed class PostgreSqlCluster : IAsyncDisposable
     public async Task<string> CreateDatabaseAsync(string prefix = "test")
     {
         var name = $"{prefix}_{Interlocked.Increment(ref _databaseCounter)}_{Guid.NewGuid().ToString("N")[..8]}".ToLowerInvariant();
-        await using var connection = new NpgsqlConnection(ConnectionString() + ";Pooling=false");
+        // Generous timeouts: under a loaded machine creating a database can take longer than the fast-fail
+        // connection timeout the stores are given.
+        await using var connection = new NpgsqlConnection(ConnectionString() + ";Pooling=false;Timeout=60;Command Timeout=120");
         await connection.OpenAsync();
         // FILE_COPY copies the tiny template's files instead of WAL-logging every block: much faster.
         await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\" TEMPLATE template0 STRATEGY FILE_COPY", connection);
