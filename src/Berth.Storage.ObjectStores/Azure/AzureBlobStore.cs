@@ -90,7 +90,32 @@ public sealed class AzureBlobStore(AzureContainer container) : IBlobStore
             await container.CallAsync("refresh blob", () => target.SetMetadataAsync(new Dictionary<string, string>(), cancellationToken: cancellationToken));
             return;
         }
-        await CopyAsync(staging, target, stagingETag, cancellationToken);
+        try
+        {
+            await CopyAsync(staging, target, stagingETag, cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidOperationException or StorageUnavailableException && !cancellationToken.IsCancellationRequested)
+        {
+            // Two uploads of the same content (another request or replica) completing at the same moment copy
+            // to the same key, and the service lets one copy replace the other while the first is polled. The
+            // key is content-addressed, so whichever copy lands holds these very bytes: wait for it.
+            if (!await WaitUntilStoredAsync(target, cancellationToken)) throw;
+        }
+    }
+
+    /// <summary>Whether a copy into <paramref name="target"/> (ours or a concurrent one) completes, within a minute.</summary>
+    private async Task<bool> WaitUntilStoredAsync(BlobClient target, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 600; attempt++)
+        {
+            // No blob at all: no copy is under way, ours failed for its own reason.
+            if (await PropertiesAsync(target, cancellationToken) is not { } properties) return false;
+            // A blob that never was a copy's target has no copy id (its status is then meaningless).
+            if (string.IsNullOrEmpty(properties.CopyId) || properties.CopyStatus == CopyStatus.Success) return true;
+            if (properties.CopyStatus is CopyStatus.Failed or CopyStatus.Aborted) return false;
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+        }
+        return false;
     }
 
     private async Task CopyAsync(BlobBaseClient source, BlobClient target, ETag? sourceETag, CancellationToken cancellationToken)
