@@ -109,6 +109,37 @@ public sealed class RegistryMigrationTests(MigrationBackends backends) : IClassF
         Assert.Equal(ExitCodes.Usage, await BerthCommandLine.RunAsync(["migrate", "--from", config, "--to", config]));
     }
 
+    [Fact]
+    public async Task An_unreachable_destination_is_a_clear_failure_not_a_crash()
+    {
+        using var folder = new TemporaryFolder("berth-migrate");
+        using (var source = BerthRegistry.Open(new RegistryOptions { DataDirectory = folder.Sub("source") }))
+        {
+            await PushAsync(source, "app", Base, "v1");
+        }
+        var sourceConfig = ConfigFiles.Embedded(folder, "source.json", folder.Sub("source"));
+        var closedPort = Berth.Testing.Backends.FreePort.Next();
+        var destination = folder.File("unreachable.json", Encoding.UTF8.GetBytes(new System.Text.Json.Nodes.JsonObject
+        {
+            ["dataDirectory"] = folder.Sub("destination"),
+            ["storage"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["kind"] = "s3",
+                ["s3"] = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["bucket"] = "nowhere",
+                    ["serviceUrl"] = $"http://127.0.0.1:{closedPort}",
+                    ["forcePathStyle"] = true,
+                    ["accessKeyId"] = "key",
+                    ["secretAccessKey"] = "secret",
+                    ["maxErrorRetry"] = 0,
+                    ["requestTimeout"] = "00:00:05",
+                },
+            },
+        }.ToJsonString()));
+        Assert.Equal(ExitCodes.Failure, await BerthCommandLine.RunAsync(["migrate", "--from", sourceConfig, "--to", destination]));
+    }
+
     private static BerthRegistry Open(string configFile) =>
         RegistryStorage.Open(Berth.Cli.Configuration.BerthConfiguration.Resolve(configFile, [], new System.Collections.Hashtable()).Registry);
 

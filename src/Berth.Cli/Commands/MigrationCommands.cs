@@ -162,6 +162,13 @@ public static class MigrationCommands
             await Console.Error.WriteLineAsync($"berth {command}: {e.Message}");
             return ExitCodes.Failure;
         }
+        catch (Exception e) when (e is HttpRequestException or TimeoutException || e.GetType().Namespace?.StartsWith("Amazon", StringComparison.Ordinal) == true
+                                  || e.GetType().Namespace?.StartsWith("Azure", StringComparison.Ordinal) == true)
+        {
+            // An object store that cannot be reached or refuses: what was copied stays copied, a rerun resumes.
+            await Console.Error.WriteLineAsync($"berth {command}: the blob store failed ({e.GetType().Name}: {e.Message}); run the same command again to resume");
+            return ExitCodes.Failure;
+        }
         finally
         {
             sourceRegistry?.Dispose();

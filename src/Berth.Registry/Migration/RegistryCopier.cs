@@ -24,7 +24,7 @@ public sealed record CopyReport(
 /// identical. Per repository: blob links first, then every manifest by digest (untagged ones and referrers
 /// too; an index is refused until its children are there, so refused ones are retried while a round makes
 /// progress), then the tags. What the destination already holds identically is left alone, so the copy is
-/// idempotent, and a run cut short is completed by running it again.
+/// idempotent, and a run cut short is completed by running it again. One instance makes one run.
 /// </summary>
 public sealed class RegistryCopier(BerthRegistry source, BerthRegistry destination)
 {
