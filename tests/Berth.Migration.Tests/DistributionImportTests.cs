@@ -27,16 +27,29 @@ public sealed class DistributionImportTests
         ("team/tools/multi", "1.0", Multi),
     ];
 
+    // Docker schema 2, as docker push leaves it in most Distribution registries.
+    private static readonly PushedManifest Docker = RegistryContent.DockerImage(40, SharedLayer, RegistryContent.GzipLayer(5));
+    private static readonly PushedManifest DockerList = RegistryContent.DockerList(
+        (RegistryContent.DockerImage(41, RegistryContent.GzipLayer(6)), "amd64"),
+        (RegistryContent.DockerImage(42, RegistryContent.GzipLayer(7)), "arm64"));
+
+    private static readonly (string Repository, string Tag, PushedManifest Manifest)[] PushedOverHttp =
+    [
+        ("legacy/docker", "v2s2", Docker),
+        ("legacy/docker", "list", DockerList),
+    ];
+
     [Fact]
     public async Task Images_pushed_to_docker_registry_pull_from_Berth_byte_identical_after_import()
     {
         await using var distribution = await DistributionRegistry.StartAsync();
         foreach (var (repository, tag, manifest) in Pushed) await distribution.PushAsync(manifest, repository, tag);
+        foreach (var (repository, tag, manifest) in PushedOverHttp) await distribution.PushOverHttpAsync(manifest, repository, tag);
 
         // What Distribution serves, to compare Berth's answers with.
         using var distributionHttp = new HttpClient { BaseAddress = new Uri($"http://{distribution.Host}/") };
         var expectedCatalog = await CatalogAsync(distributionHttp);
-        Assert.Equal(["base", "team/app", "team/tools/multi"], expectedCatalog);
+        Assert.Equal(["base", "legacy/docker", "team/app", "team/tools/multi"], expectedCatalog);
         var expectedTags = new Dictionary<string, List<string>>();
         foreach (var repository in expectedCatalog) expectedTags[repository] = await TagsAsync(distributionHttp, repository);
         await distribution.StopAsync();
@@ -52,7 +65,7 @@ public sealed class DistributionImportTests
             Assert.Equal(expectedCatalog, await CatalogAsync(berth.Client));
             foreach (var repository in expectedCatalog) Assert.Equal(expectedTags[repository], await TagsAsync(berth.Client, repository));
 
-            foreach (var (repository, tag, manifest) in Pushed)
+            foreach (var (repository, tag, manifest) in Pushed.Concat(PushedOverHttp))
             {
                 var (byTag, tagDigest) = await GetManifestAsync(berth.Client, repository, tag);
                 Assert.Equal(manifest.Content, byTag);
@@ -109,6 +122,8 @@ public sealed class DistributionImportTests
         using var request = new HttpRequestMessage(HttpMethod.Get, $"v2/{repository}/manifests/{reference}");
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(MediaTypes.OciManifest));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(MediaTypes.OciIndex));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(MediaTypes.DockerManifest));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(MediaTypes.DockerManifestList));
         using var response = await http.SendAsync(request);
         Assert.True(response.IsSuccessStatusCode, $"GET {repository}:{reference}: {(int)response.StatusCode}");
         var digest = response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.Single() : null;

@@ -85,6 +85,33 @@ public sealed class DistributionRegistry : IAsyncDisposable
             $"oci:{layout}:root", $"docker://{Host}/{repository}:{tag}");
     }
 
+    /// <summary>
+    /// Pushes over plain HTTP (distribution-spec end-4b monolithic uploads, end-7 manifests), as docker push
+    /// does, for Docker schema 2 content that skopeo would only write from a Docker source.
+    /// </summary>
+    public async Task PushOverHttpAsync(PushedManifest manifest, string repository, string tag)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://{Host}/") };
+        foreach (var item in RegistryContent.Closure(manifest))
+        {
+            foreach (var (digest, content) in item.Blobs)
+            {
+                using var start = await http.PostAsync($"v2/{repository}/blobs/uploads/", null);
+                Assert.Equal(System.Net.HttpStatusCode.Accepted, start.StatusCode);
+                var location = start.Headers.Location!.ToString();
+                var separator = location.Contains('?') ? '&' : '?';
+                using var body = new ByteArrayContent(content);
+                using var put = await http.PutAsync($"{location}{separator}digest={Uri.EscapeDataString(digest)}", body);
+                Assert.True(put.IsSuccessStatusCode, $"blob {digest}: {(int)put.StatusCode} {await put.Content.ReadAsStringAsync()}");
+            }
+            var reference = item == manifest ? tag : item.Digest;
+            using var manifestBody = new ByteArrayContent(item.Content);
+            manifestBody.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(item.MediaType);
+            using var written = await http.PutAsync($"v2/{repository}/manifests/{reference}", manifestBody);
+            Assert.True(written.IsSuccessStatusCode, $"manifest {reference}: {(int)written.StatusCode} {await written.Content.ReadAsStringAsync()}");
+        }
+    }
+
     public async Task SkopeoAsync(params string[] arguments)
     {
         var info = new ProcessStartInfo("skopeo") { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -35,6 +35,30 @@ public static class RegistryContent
         return new PushedManifest(OciContent.Bytes(manifest), MediaTypes.OciManifest, blobs, []);
     }
 
+    /// <summary>A Docker schema 2 image, as docker push writes it (most of what a Distribution holds).</summary>
+    public static PushedManifest DockerImage(int seed, params byte[][] layers)
+    {
+        var config = OciContent.Config(seed);
+        var manifest = OciContent.ImageManifest(
+            OciContent.Descriptor(MediaTypes.DockerConfig, config),
+            layers.Select(layer => OciContent.Descriptor(MediaTypes.DockerLayerGzip, layer)), MediaTypes.DockerManifest);
+        var blobs = new List<(string, byte[])> { (ContentDigest.Sha256(config), config) };
+        blobs.AddRange(layers.Select(layer => (ContentDigest.Sha256(layer), layer)));
+        return new PushedManifest(OciContent.Bytes(manifest), MediaTypes.DockerManifest, blobs, []);
+    }
+
+    /// <summary>A Docker manifest list over Docker schema 2 images.</summary>
+    public static PushedManifest DockerList(params (PushedManifest Image, string Architecture)[] platforms)
+    {
+        var list = OciContent.Index(platforms.Select(p =>
+        {
+            var descriptor = OciContent.Descriptor(MediaTypes.DockerManifest, p.Image.Content);
+            descriptor["platform"] = new JsonObject { ["architecture"] = p.Architecture, ["os"] = "linux" };
+            return descriptor;
+        }), MediaTypes.DockerManifestList);
+        return new PushedManifest(OciContent.Bytes(list), MediaTypes.DockerManifestList, [], [.. platforms.Select(p => p.Image)]);
+    }
+
     public static PushedManifest Index(params (PushedManifest Image, string Architecture)[] platforms)
     {
         var index = OciContent.Index(platforms.Select(p =>
