@@ -70,6 +70,9 @@ public sealed class BerthRegistry : IDisposable
     public GarbageCollector GarbageCollector { get; }
     public IntegrityChecker IntegrityChecker { get; }
 
+    /// <summary>Whole-repository reads (linked blobs, every manifest, every tag), for copying the registry elsewhere.</summary>
+    public IMetadataExport Export => _metadata;
+
     public void Dispose()
     {
         _metadata.Dispose();

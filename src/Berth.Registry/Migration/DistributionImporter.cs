@@ -106,6 +106,12 @@ public sealed class DistributionImporter(BerthRegistry registry)
 
     private async Task<bool> ImportBlobAsync(string v2, string repository, Digest digest, CancellationToken cancellationToken)
     {
+        // A rerun leaves what an earlier run linked alone instead of uploading it again.
+        if ((await registry.Blobs.ReadAsync(repository, digest.ToString(), Oci.Preconditions.RequestPreconditions.None, cancellationToken)).IsSuccess)
+        {
+            _imported.TryAdd(digest, repository);
+            return true;
+        }
         // Stored once: a blob already imported for another repository is mounted from it.
         if (_imported.TryGetValue(digest, out var holder))
         {
