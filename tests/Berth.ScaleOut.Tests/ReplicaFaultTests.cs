@@ -63,14 +63,22 @@ public sealed class ReplicaFaultTests(ReplicaCluster cluster, ITestOutputHelper 
         const string repository = "fault/postgres";
         // Blobs for the manifests tried during the outage are pushed before it, so the manifest PUT is what fails.
         var before = Enumerable.Range(0, 6).Select(i => TestImage.FromSeed(40_000 + i)).ToArray();
-        var during = Enumerable.Range(0, 30).Select(i => TestImage.FromSeed(41_000 + i)).ToArray();
-        foreach (var image in before.Concat(during)) Assert.Equal(HttpStatusCode.Created, await RegistryCalls.PushBlobsAsync(cluster.Client(0), repository, image));
+        var during = Enumerable.Range(0, 12).Select(i => TestImage.FromSeed(41_000 + i)).ToArray();
+        await Task.WhenAll(before.Concat(during).Select(async (image, i) =>
+            Assert.Equal(HttpStatusCode.Created, await RegistryCalls.PushBlobsAsync(cluster.Client(i), repository, image))));
         for (var i = 0; i < before.Length; i++)
         {
             Assert.Equal(HttpStatusCode.Created, await RegistryCalls.PutManifestStatusAsync(cluster.Client(i), repository, $"before{i}", before[i].Manifest));
         }
         // Warm every replica's caches and connection pools, so the outage hits live connections.
         foreach (var client in cluster.Clients) Assert.Contains("before0", await RegistryCalls.TagsAsync(client, repository));
+        // Pushes in flight when PostgreSQL goes, and all through the outage.
+        var load = new PushLoad(cluster, "fault/postgres-load");
+        using var stopLoad = new CancellationTokenSource();
+        var pushing = load.RunAsync(3, stopLoad.Token);
+        // Until a few pushes have been acknowledged, so the stop lands amid a steady stream.
+        var warmUp = Stopwatch.StartNew();
+        while (load.Attempts.Count(a => a.Acknowledged) < 3 && warmUp.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(50);
 
         await cluster.Postgres.StopAsync(immediate: true);
         var outage = Stopwatch.StartNew();
@@ -88,6 +96,8 @@ public sealed class ReplicaFaultTests(ReplicaCluster cluster, ITestOutputHelper 
             await Task.Delay(50);
         }
         output.WriteLine($"{answers.Count} requests during the 10 s outage: {string.Join(", ", answers.GroupBy(a => a.Status).Select(g => $"{g.Count()} × {(int)g.Key}"))}");
+        await stopLoad.CancelAsync();
+        await pushing;
 
         await cluster.Postgres.StartAsync();
         var restarted = Stopwatch.StartNew();
@@ -108,6 +118,20 @@ public sealed class ReplicaFaultTests(ReplicaCluster cluster, ITestOutputHelper 
             using var head = new HttpRequestMessage(HttpMethod.Head, $"/v2/{repository}/blobs/{Sha256(newBlob)}");
             Assert.Equal(HttpStatusCode.NotFound, (await client.SendAsync(head)).StatusCode);
         }
+        // Pushes that ran into the outage: refused with a JSON 503, or acknowledged and intact; every tag pulls.
+        var attempts = load.Attempts;
+        output.WriteLine($"{attempts.Count} pushes around the outage: {attempts.Count(a => a.Acknowledged)} acknowledged, " +
+                         $"refused: {string.Join(", ", attempts.Where(a => a.RefusedWith is not null).GroupBy(a => a.RefusedWith).Select(g => $"{g.Count()} × {(int)g.Key!}"))}");
+        Assert.DoesNotContain(attempts, a => a.ConnectionFailed);
+        foreach (var attempt in attempts.Where(a => a.RefusedWith is not null))
+        {
+            Assert.True(attempt.RefusedWith == HttpStatusCode.ServiceUnavailable && attempt.RefusalContentType == "application/json",
+                $"{attempt.Tag}: {(int)attempt.RefusedWith!} {attempt.RefusalContentType} {attempt.RefusalBody}");
+        }
+        Assert.Contains(attempts, a => a.RefusedWith is not null);
+        await AssertIntactAsync(attempts.Where(a => a.Acknowledged).ToList(), cluster.Client(2));
+        await AssertEveryTagPullsAsync(load.Repositories(3), cluster.Client(0));
+
         // Manifests PUT during the outage (other than the three pushed after) are unknown by digest too.
         foreach (var image in during.Skip(ReplicaCluster.ReplicaCount))
         {
@@ -134,9 +158,9 @@ public sealed class ReplicaFaultTests(ReplicaCluster cluster, ITestOutputHelper 
         var killedAt = load.Now;
         cluster.Gateway.KillGateway();
         await Task.Delay(3000);
-        var restartedAt = load.Now;
         await stop.CancelAsync();
         await pushing;
+        var stoppedAt = load.Now;
 
         var attempts = load.Attempts;
         var refused = attempts.Where(a => a.RefusedWith is not null).ToList();
@@ -153,7 +177,7 @@ public sealed class ReplicaFaultTests(ReplicaCluster cluster, ITestOutputHelper 
             Assert.True(JsonDocument.Parse(attempt.RefusalBody!).RootElement.GetProperty("errors").GetArrayLength() > 0, attempt.RefusalBody);
         }
         // Pushes with new content stop being acknowledged while the store is down (after requests in flight drain).
-        Assert.DoesNotContain(attempts, a => a.Acknowledged && a.StartedAt > killedAt + TimeSpan.FromSeconds(1) && a.StartedAt + a.Duration < restartedAt);
+        Assert.DoesNotContain(attempts, a => a.Acknowledged && a.StartedAt > killedAt + TimeSpan.FromSeconds(1) && a.StartedAt + a.Duration < stoppedAt);
 
         await cluster.Gateway.RestartGatewayAsync();
         // Every acknowledged push, and everything any tag points at, pulls completely once the store is back.
