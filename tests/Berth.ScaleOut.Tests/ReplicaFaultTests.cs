@@ -27,7 +27,7 @@ public sealed class ReplicaFaultTests(ReplicaCluster cluster, ITestOutputHelper 
         var load = new PushLoad(cluster, "fault/kill");
         using var stop = new CancellationTokenSource();
         var pushing = load.RunAsync(Clients, stop.Token);
-        await Task.Delay(1500);
+        await load.WaitForAcknowledgedAsync(6, TimeSpan.FromMilliseconds(300));
         var killedAt = load.Now;
         cluster.Replicas[2].Kill();
         await Task.Delay(2500);
@@ -76,9 +76,7 @@ public sealed class ReplicaFaultTests(ReplicaCluster cluster, ITestOutputHelper 
         var load = new PushLoad(cluster, "fault/postgres-load");
         using var stopLoad = new CancellationTokenSource();
         var pushing = load.RunAsync(3, stopLoad.Token);
-        // Until a few pushes have been acknowledged, so the stop lands amid a steady stream.
-        var warmUp = Stopwatch.StartNew();
-        while (load.Attempts.Count(a => a.Acknowledged) < 3 && warmUp.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(50);
+        await load.WaitForAcknowledgedAsync(3, TimeSpan.FromMilliseconds(200));
 
         await cluster.Postgres.StopAsync(immediate: true);
         var outage = Stopwatch.StartNew();
@@ -154,7 +152,7 @@ public sealed class ReplicaFaultTests(ReplicaCluster cluster, ITestOutputHelper 
         var load = new PushLoad(cluster, "fault/objects");
         using var stop = new CancellationTokenSource();
         var pushing = load.RunAsync(Clients, stop.Token);
-        await Task.Delay(1500);
+        await load.WaitForAcknowledgedAsync(6, TimeSpan.FromMilliseconds(300));
         var killedAt = load.Now;
         cluster.Gateway.KillGateway();
         await Task.Delay(3000);

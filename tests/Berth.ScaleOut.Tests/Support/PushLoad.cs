@@ -46,6 +46,21 @@ public sealed class PushLoad
     /// <summary>Time since the load was created, on the clock the attempts are stamped with.</summary>
     public TimeSpan Now => _clock.Elapsed;
 
+    /// <summary>
+    /// Waits until <paramref name="count"/> pushes were acknowledged, so a fault lands amid a steady
+    /// stream however slow the machine is, then waits <paramref name="extra"/> more.
+    /// </summary>
+    public async Task WaitForAcknowledgedAsync(int count, TimeSpan extra)
+    {
+        var deadline = _clock.Elapsed + TimeSpan.FromSeconds(30);
+        while (_attempts.Count(a => a.Acknowledged) < count)
+        {
+            if (_clock.Elapsed > deadline) throw new TimeoutException($"fewer than {count} pushes acknowledged in 30 s: {_attempts.FirstOrDefault()}");
+            await Task.Delay(20);
+        }
+        await Task.Delay(extra);
+    }
+
     public IEnumerable<string> Repositories(int clients) => Enumerable.Range(0, clients).Select(RepositoryOf).Distinct();
 
     public Task RunAsync(int clients, CancellationToken stop) =>
