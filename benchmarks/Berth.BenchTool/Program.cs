@@ -9,7 +9,9 @@ using Berth.BenchTool;
 // Helpers for benchmarks/run.sh. Each command prints one "key=value" line per figure on stdout.
 //   hash --algorithm sha256|sha512 --seconds S          single-thread streaming hash speed (MB/s)
 //   small-files --dir DIR --seconds S                   1 KiB write + fsync + rename per second
-//   push --url URL --count N --clients C --prefix P     N small pushes (1 KiB blob + manifest), pushes/s
+//   push --url URL[,URL...] --count N --clients C --prefix P [--repositories R]
+//                                                       N small pushes (1 KiB blob + manifest), pushes/s;
+//                                                       with several URLs (replicas) client k uses URL k mod n
 //   load --url URL --method HEAD --connections C --seconds S [--header "Name: value"]
 //                                                       closed-loop HTTP/1.1 load (req/s, p99); for HEAD,
 //                                                       which wrk and h2load cannot measure (they wait
@@ -132,21 +134,40 @@ internal static class Push
 
     public static async Task<int> RunAsync(Options options)
     {
-        var baseUrl = new Uri(options.Require("url").TrimEnd('/') + "/");
+        // Several comma-separated base URLs spread the clients over replicas sharing one store.
+        var baseUrls = options.Require("url").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(url => new Uri(url.TrimEnd('/') + "/")).ToArray();
         var count = options.GetInt("count", 500);
         var clients = options.GetInt("clients", 16);
         var prefix = options.Require("prefix");
         var repositories = options.GetInt("repositories", 1);
 
-        using var handler = new SocketsHttpHandler
+        var https = baseUrls.Select(baseUrl =>
         {
-            MaxConnectionsPerServer = clients,
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-            AllowAutoRedirect = false,
-            UseProxy = false,
-        };
-        using var http = new HttpClient(handler) { BaseAddress = baseUrl, Timeout = TimeSpan.FromMinutes(2) };
-        http.DefaultRequestHeaders.ExpectContinue = false;
+            var handler = new SocketsHttpHandler
+            {
+                MaxConnectionsPerServer = clients,
+                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+                AllowAutoRedirect = false,
+                UseProxy = false,
+            };
+            var client = new HttpClient(handler, disposeHandler: true) { BaseAddress = baseUrl, Timeout = TimeSpan.FromMinutes(2) };
+            client.DefaultRequestHeaders.ExpectContinue = false;
+            return client;
+        }).ToArray();
+        try
+        {
+            return await RunAsync(https, count, clients, prefix, repositories);
+        }
+        finally
+        {
+            foreach (var client in https) client.Dispose();
+        }
+    }
+
+    private static async Task<int> RunAsync(HttpClient[] https, int count, int clients, string prefix, int repositories)
+    {
+        var http = https[0];
 
         var config = "{}"u8.ToArray();
         var configDigest = DigestOf(config);
@@ -173,8 +194,9 @@ internal static class Push
         var failures = 0;
         string? firstFailure = null;
         var watch = Stopwatch.StartNew();
-        var tasks = Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+        var tasks = Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
         {
+            var http = https[client % https.Length];
             while (true)
             {
                 var i = Interlocked.Increment(ref next);
