@@ -226,6 +226,34 @@ EOF
 log "starting Ceph (mon, osd with $CEPH_OBJECTSTORE, radosgw)"
 start_rgw
 
+# ------------------------------------------------------------------- ceilings of the backing services
+if has_section ceilings; then
+  log "ceilings: PostgreSQL commits, S3 small PUTs and a ${BIG_MIB} MiB PUT"
+  pg_sql "CREATE TABLE ceiling (id bigserial PRIMARY KEY, payload text)" berth
+  echo "INSERT INTO ceiling (payload) VALUES (repeat('x', 200));" >"$WORK/pg-insert.sql"
+  chmod 644 "$WORK/pg-insert.sql"
+  s3_curl=(curl -sS -f -o /dev/null --aws-sigv4 "aws:amz:us-east-1:s3" --user "$S3_ACCESS_KEY:$S3_SECRET_KEY"
+    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD")
+  "${s3_curl[@]}" -X PUT "$S3_URL/ceiling" || die "CreateBucket on radosgw failed"
+  head -c 1024 /dev/urandom >"$WORK/blob1k"
+  head -c $((BIG_MIB << 20)) /dev/urandom >"$WORK/big-ceiling.bin"
+  for ((run = 1; run <= RUNS; run++)); do
+    # One-row autocommit INSERTs from 16 clients: the commit (WAL fsync) rate, with group commit.
+    v=$(as_pg taskset -c "$CLIENT_CPU" "$PG_BIN/pgbench" -h "$WORK/pg" -p "$PG_PORT" -U "$PG_USER" -n -c "$PUSH_CLIENTS" -j 1 \
+      -T "$(( DURATION < 5 ? DURATION : 5 ))" -f "$WORK/pg-insert.sql" berth 2>/dev/null | awk '/^tps/ {print $3}')
+    record pg_commits machine "$v"
+    # 300 one-KiB PutObjects, 16 in flight.
+    started=$(now)
+    on_client "${s3_curl[@]}" -Z --parallel-max "$PUSH_CLIENTS" -X PUT --data-binary @"$WORK/blob1k" "$S3_URL/ceiling/r$run-[1-300]" ||
+      note "S3 small PUT ceiling: some PUTs failed"
+    record s3_small_puts machine "$(awk -v a="$started" -v b="$(now)" 'BEGIN {printf "%.1f", 300 / (b - a)}')"
+    # One PutObject of BIG_MIB MiB (unsigned payload, so curl does not hash it).
+    secs=$(on_client "${s3_curl[@]}" -w '%{time_total}' -X PUT -H 'Expect:' -T "$WORK/big-ceiling.bin" "$S3_URL/ceiling/big$run")
+    record s3_big_put machine "$(awk -v s="$secs" -v n="$((BIG_MIB << 20))" 'BEGIN {printf "%.1f", n / s / 1e6}')"
+  done
+  rm -f "$WORK/big-ceiling.bin"
+fi
+
 # -------------------------------------------------------------------------------------------- Berth
 wait_ready() { # name url
   local i
@@ -240,11 +268,10 @@ start_berth() {
   local name=$1 port=$2 kind=$3
   mkdir -p "$WORK/$name"
   if [[ $kind == scaled ]]; then
-    env BERTH_METADATA__KIND=postgresql BERTH_METADATA__CONNECTION_STRING="$PG_CONNECTION" \
+    env -u DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS BERTH_METADATA__KIND=postgresql BERTH_METADATA__CONNECTION_STRING="$PG_CONNECTION" \
       BERTH_STORAGE__KIND=s3 BERTH_STORAGE__S3__BUCKET=berth-bench BERTH_STORAGE__S3__SERVICE_URL="$S3_URL" \
       BERTH_STORAGE__S3__REGION=us-east-1 BERTH_STORAGE__S3__FORCE_PATH_STYLE=true \
       BERTH_STORAGE__S3__ACCESS_KEY_ID="$S3_ACCESS_KEY" BERTH_STORAGE__S3__SECRET_ACCESS_KEY="$S3_SECRET_KEY" \
-      -u DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS \
       taskset -c "$SERVER_CPU" "$BERTH" serve --listen "127.0.0.1:$port" --data "$WORK/$name/data" --log-level Warning \
       >"$WORK/$name/log" 2>&1 &
   else
@@ -335,10 +362,10 @@ if has_section read; then
 fi
 
 # ------------------------------------------------------------------------------------- 2. small pushes
-# small_push KEY SUBJECT URLS PREFIX
+# small_push KEY SUBJECT URLS PREFIX [push helper options]
 small_push() {
   local out v failed
-  out=$(on_client "$TOOL" push --url "$3" --count "$SMALL_PUSHES" --clients "$PUSH_CLIENTS" --prefix "$4" 2>"$WORK/push.err") || true
+  out=$(on_client "$TOOL" push --url "$3" --count "$SMALL_PUSHES" --clients "$PUSH_CLIENTS" --prefix "$4" "${@:5}" 2>"$WORK/push.err") || true
   v=$(sed -n 's/^per_second=//p' <<<"$out"); failed=$(sed -n 's/^failures=//p' <<<"$out")
   if [[ -n $v ]]; then record "$1" "$2" "$v"; record "$1_load" "$2" "$(cut -d' ' -f1 /proc/loadavg)"; else note "$2: small pushes failed: $(head -c 200 "$WORK/push.err")"; fi
   [[ ${failed:-0} == 0 ]] || note "$2: $failed of $SMALL_PUSHES small pushes failed ($(head -c 200 "$WORK/push.err" | tr '\n' ' '))"
@@ -349,6 +376,8 @@ if has_section small; then
     small_push small_push "scaled_x$REPLICAS" "$ALL_REPLICAS" "small/spread$run"
     small_push small_push scaled_x1 "$SCALED_URL" "small/one$run"
     small_push small_push embedded "$EMBEDDED_URL" "small/run$run"
+    small_push manifest_push "scaled_x$REPLICAS" "$ALL_REPLICAS" "manifests/spread$run" --manifest-only true
+    small_push manifest_push embedded "$EMBEDDED_URL" "manifests/run$run" --manifest-only true
   done
 fi
 
@@ -386,12 +415,14 @@ fi
 
 # ------------------------------------------------------------------------------ 4. growth: 10k manifests
 if has_section growth; then
-  # Seeded through the API (the push helper, 16 clients): SEED_MANIFESTS distinct manifests, each tagged.
+  # Seeded through the API (the push helper, manifest-only, 16 clients): SEED_MANIFESTS distinct
+  # manifests sharing one layer, each under its own tag p0, p1...
   log "seeding $SEED_MANIFESTS manifests into bench/many on each store"
   for subject in embedded scaled; do
     started=$(now)
     target=$EMBEDDED_URL; [[ $subject == scaled ]] && target=$ALL_REPLICAS
-    out=$(on_client "$TOOL" push --url "$target" --count "$SEED_MANIFESTS" --clients "$PUSH_CLIENTS" --prefix "bench/many" 2>"$WORK/seed.err") || true
+    out=$(on_client "$TOOL" push --url "$target" --count "$SEED_MANIFESTS" --clients "$PUSH_CLIENTS" --prefix "bench/many" \
+      --manifest-only true 2>"$WORK/seed.err") || true
     [[ $(sed -n 's/^failures=//p' <<<"$out") == 0 ]] || die "seeding $subject failed: $(head -c 300 "$WORK/seed.err")"
     log "  $subject: $(awk -v a="$started" -v b="$(now)" 'BEGIN {printf "%.0f", b - a}') s"
   done
@@ -400,8 +431,8 @@ if has_section growth; then
   for ((run = 1; run <= RUNS; run++)); do
     for subject in $(order "$run"); do
       base=$(url_of "$subject")
-      load_measure get_tag_10k "$subject" "$base/v2/bench/many/r0/manifests/p4242"
-      load_measure tags_page_10k "$subject" "$base/v2/bench/many/r0/tags/list?n=100&last=p5000"
+      load_measure get_tag_10k "$subject" "$base/v2/bench/many/r0/manifests/p$((SEED_MANIFESTS / 2 + 7))"
+      load_measure tags_page_10k "$subject" "$base/v2/bench/many/r0/tags/list?n=100&last=p$((SEED_MANIFESTS / 2))"
       load_measure tags_full_10k "$subject" "$base/v2/bench/many/r0/tags/list"
     done
   done
@@ -442,6 +473,8 @@ report() {
   [[ -n $e$s ]] && echo "| Small pushes, $PUSH_CLIENTS clients over $REPLICAS replicas (pushes/s) | $(fmt "$s" 0) | $(fmt "$e" 0) (one process) | $(ratio "$s" "$e") | ≥ 300 | $(verdict "$s" 300) |"
   s=$(median small_push scaled_x1)
   [[ -n $s ]] && echo "| Small pushes, $PUSH_CLIENTS clients on one replica (pushes/s) | $(fmt "$s" 0) | | | — | — |"
+  s=$(median manifest_push "scaled_x$REPLICAS"); e=$(median manifest_push embedded)
+  [[ -n $e$s ]] && echo "| Manifest-only pushes, $PUSH_CLIENTS clients over $REPLICAS replicas (pushes/s) | $(fmt "$s" 0) | $(fmt "$e" 0) (one process) | $(ratio "$s" "$e") | ≥ 300 | $(verdict "$s" 300) |"
   e=$(median push_mono embedded); s=$(median push_mono scaled)
   [[ -n $e$s ]] && echo "| Push ${BIG_MIB} MiB monolithic (MB/s) | $(fmt "$s" 0) | $(fmt "$e" 0) | $(ratio "$s" "$e") | ≥ 0.70 | $(verdict "$(ratio "$s" "$e")" 0.7) |"
   for key in get_tag_10k tags_page_10k tags_full_10k; do
@@ -458,7 +491,7 @@ report() {
   echo
   echo "## Every run (1-min load average at the end of each run)"
   echo
-  for key in get_tag_rps small_push push_mono get_tag_10k_rps tags_page_10k_rps tags_full_10k_rps; do
+  for key in get_tag_rps small_push manifest_push push_mono get_tag_10k_rps tags_page_10k_rps tags_full_10k_rps; do
     for subject in scaled "scaled_x$REPLICAS" scaled_x1 embedded; do
       v=$(all_runs "$key" "$subject"); [[ -n $v ]] || continue
       echo "- $key $subject: $v (load ${key%_rps}: $(all_runs "${key%_rps}_load" "$subject"))"
@@ -472,6 +505,9 @@ report() {
   v=$(median hash_sha256 machine); [[ -n $v ]] && echo "| SHA-256, one core, .NET (MB/s) | $(fmt "$v" 0) |"
   v=$(median disk_fsync machine); [[ -n $v ]] && echo "| Write + fsync 1 GiB, data disk (MB/s) | $(fmt "$v" 0) |"
   v=$(median small_files machine); [[ -n $v ]] && echo "| 1 KiB write + fsync + rename (files/s) | $(fmt "$v" 0) |"
+  v=$(median pg_commits machine); [[ -n $v ]] && echo "| PostgreSQL one-row INSERT commits, $PUSH_CLIENTS clients, pgbench (commits/s) | $(fmt "$v" 0) |"
+  v=$(median s3_small_puts machine); [[ -n $v ]] && echo "| Ceph RGW 1 KiB PutObject, $PUSH_CLIENTS in flight, curl (objects/s) | $(fmt "$v" 0) |"
+  v=$(median s3_big_put machine); [[ -n $v ]] && echo "| Ceph RGW ${BIG_MIB} MiB PutObject, curl (MB/s) | $(fmt "$v" 0) |"
   echo
   echo "## Notes"
   echo

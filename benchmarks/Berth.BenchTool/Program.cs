@@ -11,7 +11,8 @@ using Berth.BenchTool;
 //   small-files --dir DIR --seconds S                   1 KiB write + fsync + rename per second
 //   push --url URL[,URL...] --count N --clients C --prefix P [--repositories R]
 //                                                       N small pushes (1 KiB blob + manifest), pushes/s;
-//                                                       with several URLs (replicas) client k uses URL k mod n
+//                                                       with several URLs (replicas) client k uses URL k mod n;
+//                                                       --manifest-only true: one manifest PUT per push
 //   load --url URL --method HEAD --connections C --seconds S [--header "Name: value"]
 //                                                       closed-loop HTTP/1.1 load (req/s, p99); for HEAD,
 //                                                       which wrk and h2load cannot measure (they wait
@@ -141,6 +142,9 @@ internal static class Push
         var clients = options.GetInt("clients", 16);
         var prefix = options.Require("prefix");
         var repositories = options.GetInt("repositories", 1);
+        // Manifest-only: every manifest names one layer uploaded beforehand and differs by an annotation,
+        // so each push is a single manifest PUT (metadata only, no blob write).
+        var manifestOnly = options.Get("manifest-only", "false") == "true";
 
         var https = baseUrls.Select(baseUrl =>
         {
@@ -157,7 +161,7 @@ internal static class Push
         }).ToArray();
         try
         {
-            return await RunAsync(https, count, clients, prefix, repositories);
+            return await RunAsync(https, count, clients, prefix, repositories, manifestOnly);
         }
         finally
         {
@@ -165,22 +169,25 @@ internal static class Push
         }
     }
 
-    private static async Task<int> RunAsync(HttpClient[] https, int count, int clients, string prefix, int repositories)
+    private static async Task<int> RunAsync(HttpClient[] https, int count, int clients, string prefix, int repositories, bool manifestOnly)
     {
         var http = https[0];
 
         var config = "{}"u8.ToArray();
         var configDigest = DigestOf(config);
+        var sharedLayer = new byte[1024];
+        Random.Shared.NextBytes(sharedLayer);
         var work = new (string Repository, string Tag, byte[] Layer, string LayerDigest, byte[] Manifest)[count];
         for (var i = 0; i < count; i++)
         {
-            var layer = new byte[1024];
-            Random.Shared.NextBytes(layer);
+            var layer = manifestOnly ? sharedLayer : new byte[1024];
+            if (!manifestOnly) Random.Shared.NextBytes(layer);
             var layerDigest = DigestOf(layer);
             var manifest = Encoding.UTF8.GetBytes(
                 "{\"schemaVersion\":2,\"mediaType\":\"" + ManifestType + "\"," +
                 "\"config\":{\"mediaType\":\"application/vnd.oci.empty.v1+json\",\"digest\":\"" + configDigest + "\",\"size\":2}," +
-                "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"" + layerDigest + "\",\"size\":1024}]}");
+                "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"" + layerDigest + "\",\"size\":1024}]," +
+                "\"annotations\":{\"org.opencontainers.image.version\":\"" + i + "\"}}");
             work[i] = ($"{prefix}/r{i % repositories}", $"p{i}", layer, layerDigest, manifest);
         }
 
@@ -188,6 +195,7 @@ internal static class Push
         for (var r = 0; r < repositories; r++)
         {
             await UploadBlobAsync(http, $"{prefix}/r{r}", config, configDigest);
+            if (manifestOnly) await UploadBlobAsync(http, $"{prefix}/r{r}", sharedLayer, DigestOf(sharedLayer));
         }
 
         var next = -1;
@@ -204,7 +212,7 @@ internal static class Push
                 var item = work[i];
                 try
                 {
-                    await UploadBlobAsync(http, item.Repository, item.Layer, item.LayerDigest);
+                    if (!manifestOnly) await UploadBlobAsync(http, item.Repository, item.Layer, item.LayerDigest);
                     using var content = new ByteArrayContent(item.Manifest);
                     content.Headers.ContentType = new MediaTypeHeaderValue(ManifestType);
                     using var response = await http.PutAsync($"v2/{item.Repository}/manifests/{item.Tag}", content);
