@@ -9,7 +9,10 @@ using Berth.BenchTool;
 // Helpers for benchmarks/run.sh. Each command prints one "key=value" line per figure on stdout.
 //   hash --algorithm sha256|sha512 --seconds S          single-thread streaming hash speed (MB/s)
 //   small-files --dir DIR --seconds S                   1 KiB write + fsync + rename per second
-//   push --url URL --count N --clients C --prefix P     N small pushes (1 KiB blob + manifest), pushes/s
+//   push --url URL[,URL...] --count N --clients C --prefix P [--repositories R]
+//                                                       N small pushes (1 KiB blob + manifest), pushes/s;
+//                                                       with several URLs (replicas) client k uses URL k mod n;
+//                                                       --manifest-only true: one manifest PUT per push
 //   load --url URL --method HEAD --connections C --seconds S [--header "Name: value"]
 //                                                       closed-loop HTTP/1.1 load (req/s, p99); for HEAD,
 //                                                       which wrk and h2load cannot measure (they wait
@@ -132,34 +135,59 @@ internal static class Push
 
     public static async Task<int> RunAsync(Options options)
     {
-        var baseUrl = new Uri(options.Require("url").TrimEnd('/') + "/");
+        // Several comma-separated base URLs spread the clients over replicas sharing one store.
+        var baseUrls = options.Require("url").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(url => new Uri(url.TrimEnd('/') + "/")).ToArray();
         var count = options.GetInt("count", 500);
         var clients = options.GetInt("clients", 16);
         var prefix = options.Require("prefix");
         var repositories = options.GetInt("repositories", 1);
+        // Manifest-only: every manifest names one layer uploaded beforehand and differs by an annotation,
+        // so each push is a single manifest PUT (metadata only, no blob write).
+        var manifestOnly = options.Get("manifest-only", "false") == "true";
 
-        using var handler = new SocketsHttpHandler
+        var https = baseUrls.Select(baseUrl =>
         {
-            MaxConnectionsPerServer = clients,
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-            AllowAutoRedirect = false,
-            UseProxy = false,
-        };
-        using var http = new HttpClient(handler) { BaseAddress = baseUrl, Timeout = TimeSpan.FromMinutes(2) };
-        http.DefaultRequestHeaders.ExpectContinue = false;
+            var handler = new SocketsHttpHandler
+            {
+                MaxConnectionsPerServer = clients,
+                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+                AllowAutoRedirect = false,
+                UseProxy = false,
+            };
+            var client = new HttpClient(handler, disposeHandler: true) { BaseAddress = baseUrl, Timeout = TimeSpan.FromMinutes(2) };
+            client.DefaultRequestHeaders.ExpectContinue = false;
+            return client;
+        }).ToArray();
+        try
+        {
+            return await RunAsync(https, count, clients, prefix, repositories, manifestOnly);
+        }
+        finally
+        {
+            foreach (var client in https) client.Dispose();
+        }
+    }
+
+    private static async Task<int> RunAsync(HttpClient[] https, int count, int clients, string prefix, int repositories, bool manifestOnly)
+    {
+        var http = https[0];
 
         var config = "{}"u8.ToArray();
         var configDigest = DigestOf(config);
+        var sharedLayer = new byte[1024];
+        Random.Shared.NextBytes(sharedLayer);
         var work = new (string Repository, string Tag, byte[] Layer, string LayerDigest, byte[] Manifest)[count];
         for (var i = 0; i < count; i++)
         {
-            var layer = new byte[1024];
-            Random.Shared.NextBytes(layer);
+            var layer = manifestOnly ? sharedLayer : new byte[1024];
+            if (!manifestOnly) Random.Shared.NextBytes(layer);
             var layerDigest = DigestOf(layer);
             var manifest = Encoding.UTF8.GetBytes(
                 "{\"schemaVersion\":2,\"mediaType\":\"" + ManifestType + "\"," +
                 "\"config\":{\"mediaType\":\"application/vnd.oci.empty.v1+json\",\"digest\":\"" + configDigest + "\",\"size\":2}," +
-                "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"" + layerDigest + "\",\"size\":1024}]}");
+                "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"" + layerDigest + "\",\"size\":1024}]," +
+                "\"annotations\":{\"org.opencontainers.image.version\":\"" + i + "\"}}");
             work[i] = ($"{prefix}/r{i % repositories}", $"p{i}", layer, layerDigest, manifest);
         }
 
@@ -167,14 +195,16 @@ internal static class Push
         for (var r = 0; r < repositories; r++)
         {
             await UploadBlobAsync(http, $"{prefix}/r{r}", config, configDigest);
+            if (manifestOnly) await UploadBlobAsync(http, $"{prefix}/r{r}", sharedLayer, DigestOf(sharedLayer));
         }
 
         var next = -1;
         var failures = 0;
         string? firstFailure = null;
         var watch = Stopwatch.StartNew();
-        var tasks = Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+        var tasks = Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
         {
+            var http = https[client % https.Length];
             while (true)
             {
                 var i = Interlocked.Increment(ref next);
@@ -182,7 +212,7 @@ internal static class Push
                 var item = work[i];
                 try
                 {
-                    await UploadBlobAsync(http, item.Repository, item.Layer, item.LayerDigest);
+                    if (!manifestOnly) await UploadBlobAsync(http, item.Repository, item.Layer, item.LayerDigest);
                     using var content = new ByteArrayContent(item.Manifest);
                     content.Headers.ContentType = new MediaTypeHeaderValue(ManifestType);
                     using var response = await http.PutAsync($"v2/{item.Repository}/manifests/{item.Tag}", content);
