@@ -140,6 +140,8 @@ public sealed class UploadPersistenceTests : IDisposable
         }
         while (DateTime.UtcNow < deadline);
         Assert.Equal(HttpStatusCode.NotFound, status);
+        // The sweep forgets the session first (so no client can append any more), then deletes its data.
+        while (File.Exists(file) && DateTime.UtcNow < deadline) await Task.Delay(50);
         Assert.False(File.Exists(file), "the expired upload's data is still on disk");
     }
 
