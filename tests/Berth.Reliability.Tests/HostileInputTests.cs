@@ -12,6 +12,7 @@ namespace Berth.Reliability.Tests;
 /// honest 503/507, the server keeps answering, nothing is written outside the data folder, and content
 /// the fuzzer never addresses stays exactly as it was.
 /// </summary>
+[Collection(MeasuresProcessMemory.Name)]
 public sealed class HostileInputTests
 {
     private static readonly string[] Methods = ["GET", "HEAD", "PUT", "POST", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND"];
@@ -191,4 +192,14 @@ public sealed class HostileInputTests
         random.NextBytes(bytes);
         return bytes;
     }
+}
+
+/// <summary>
+/// The hostile-input test measures the managed memory of the whole test process, so it runs alone, after
+/// the other classes (which push and collect in parallel and would be counted as its growth).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MeasuresProcessMemory
+{
+    public const string Name = "measures process memory";
 }
