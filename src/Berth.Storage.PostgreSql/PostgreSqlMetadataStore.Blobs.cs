@@ -12,12 +12,12 @@ public sealed partial class PostgreSqlMetadataStore
             WHERE r.name = @name AND b.digest = @digest
             """, ("name", repository), ("digest", digest.ToString())) is not null);
 
-    public Task<bool> LinkBlobAsync(string repository, Digest digest, Func<bool> contentPresent) => WriteAsync(async (c, t) =>
+    public Task<bool> LinkBlobAsync(string repository, Digest digest, Func<ValueTask<bool>> contentPresent) => WriteAsync(async (c, t) =>
     {
         // Shared per digest: the collector deletes the bytes only under the exclusive form of this
         // lock and only when no link exists, so the check below stays true until this link commits.
         await ExecuteAsync(c, t, $"SELECT pg_advisory_xact_lock_shared({AdvisoryLocks.BlobContent}, hashtext(@digest))", ("digest", digest.ToString()));
-        if (!contentPresent()) return (false, false);
+        if (!await contentPresent()) return (false, false);
         var (id, created) = await EnsureRepositoryAsync(c, t, repository);
         // A re-push refreshes the link's time: garbage collection's grace period must count from the
         // latest upload, or a layer re-pushed for a new manifest could be collected before that manifest lands.

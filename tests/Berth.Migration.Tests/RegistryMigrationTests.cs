@@ -183,7 +183,7 @@ public sealed class RegistryMigrationTests(MigrationBackends backends) : IClassF
         {
             foreach (var (digest, content) in item.Blobs)
             {
-                var blob = await registry.Uploads.PushMonolithicAsync(repository, digest, new MemoryStream(content), CancellationToken.None);
+                var blob = await registry.Uploads.PushMonolithicAsync(repository, digest, new MemoryStream(content), content.Length, CancellationToken.None);
                 Assert.True(blob.IsSuccess, blob.Error?.Message);
             }
             foreach (var reference in item == manifest ? [item.Digest, .. tags] : new[] { item.Digest })

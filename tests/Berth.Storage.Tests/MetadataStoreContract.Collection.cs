@@ -40,7 +40,7 @@ public abstract partial class MetadataStoreContract
                     foreach (var blob in blobs)
                     {
                         disk[blob] = true;
-                        if (!await store.LinkBlobAsync(repository, blob, () => disk.ContainsKey(blob))) continue;
+                        if (!await store.LinkBlobAsync(repository, blob, () => ValueTask.FromResult(disk.ContainsKey(blob)))) continue;
                     }
                     var outcome = await store.PutManifestAsync(manifest, WriteGuard.None);
                     if (outcome.Status == WriteStatus.Done)

@@ -67,7 +67,7 @@ public sealed class PostgreSqlReplicaTests : IAsyncLifetime
         foreach (var blob in new[] { config, layer })
         {
             var digest = Digest.Compute(DigestAlgorithm.Sha256, blob);
-            var pushed = await registry.Uploads.PushMonolithicAsync(name, digest.ToString(), new MemoryStream(blob), CancellationToken.None);
+            var pushed = await registry.Uploads.PushMonolithicAsync(name, digest.ToString(), new MemoryStream(blob), blob.Length, CancellationToken.None);
             Assert.True(pushed.IsSuccess, pushed.Error?.Message);
         }
         var manifest = Encoding.UTF8.GetBytes(

@@ -2,6 +2,7 @@ using System.Text;
 using Berth.Oci.Digests;
 using Berth.Oci.Manifests;
 using Berth.Registry;
+using Berth.Server.Hosting;
 using Berth.Registry.Operations;
 
 namespace Berth.Testing;
@@ -30,14 +31,14 @@ public sealed class TemporaryRegistry : IDisposable
         var options = new RegistryOptions { DataDirectory = directory, GarbageCollectionGracePeriod = TimeSpan.Zero };
         if (configure is not null) options = configure(options);
         options = await TestBackend.Current.ConfigureAsync(options);
-        return new TemporaryRegistry(BerthRegistry.Open(options, time: time), directory);
+        return new TemporaryRegistry(RegistryStorage.Open(options, time: time), directory);
     }
 
     /// <summary>Pushes a blob in one go (end-4b) and asserts it was accepted.</summary>
     public async Task<Digest> PushBlobAsync(string name, byte[] content)
     {
         var digest = Digest.Parse(ContentDigest.Sha256(content));
-        var result = await Registry.Uploads.PushMonolithicAsync(name, digest.ToString(), new MemoryStream(content), CancellationToken.None);
+        var result = await Registry.Uploads.PushMonolithicAsync(name, digest.ToString(), new MemoryStream(content), content.Length, CancellationToken.None);
         Assert.True(result.IsSuccess, result.Error?.Message);
         return digest;
     }

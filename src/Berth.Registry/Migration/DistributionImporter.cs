@@ -125,7 +125,7 @@ public sealed class DistributionImporter(BerthRegistry registry)
             return false;
         }
         await using var content = File.OpenRead(path);
-        var pushed = await registry.Uploads.PushMonolithicAsync(repository, digest.ToString(), content, cancellationToken);
+        var pushed = await registry.Uploads.PushMonolithicAsync(repository, digest.ToString(), content, content.Length, cancellationToken);
         if (!pushed.IsSuccess)
         {
             _skipped.Add($"blob {digest} in {repository}: {pushed.Error.Message}");

@@ -91,7 +91,7 @@ public sealed class RegistryCopier(BerthRegistry source, BerthRegistry destinati
                 continue;
             }
             await using var content = await source.Blobs.OpenAsync(read.Value!, 0, read.Value!.Blob.Length, cancellationToken);
-            var pushed = await destination.Uploads.PushMonolithicAsync(repository, text, content, cancellationToken);
+            var pushed = await destination.Uploads.PushMonolithicAsync(repository, text, content, read.Value!.Blob.Length, cancellationToken);
             if (!pushed.IsSuccess)
             {
                 _failures.Add($"blob {text} in {repository}: {pushed.Error.Message}");

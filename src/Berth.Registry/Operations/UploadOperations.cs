@@ -54,11 +54,20 @@ public sealed class UploadOperations
         return new UploadProgress(session, 0);
     }
 
-    /// <summary>A single POST carrying the whole blob and its digest (end-4b).</summary>
-    public async Task<Result<Digest>> PushMonolithicAsync(string name, string digestText, Stream body, CancellationToken cancellationToken)
+    /// <summary>
+    /// A single POST carrying the whole blob and its digest (end-4b). <paramref name="contentLength"/> is the
+    /// body's announced length, when known: a store that can take a whole blob without a session (an object
+    /// store, where a session costs round trips) then gets it in one step.
+    /// </summary>
+    public async Task<Result<Digest>> PushMonolithicAsync(string name, string digestText, Stream body, long? contentLength,
+        CancellationToken cancellationToken)
     {
         if (Validate.Name(name) is { } nameError) return nameError;
         if (Validate.Digest(digestText, out var digest) is { } digestError) return digestError;
+        if (_area is IMonolithicUploadStore whole && contentLength is { } length && length <= whole.MonolithicLimit)
+        {
+            return await PushWholeAsync(whole, name, digest, body, length, cancellationToken);
+        }
         var started = await StartAsync(name, digest.Algorithm.Name);
         if (!started.IsSuccess) return started.Error;
         var id = started.Value.Session.Id;
@@ -76,6 +85,19 @@ public sealed class UploadOperations
         }
     }
 
+    private async Task<Result<Digest>> PushWholeAsync(IMonolithicUploadStore store, string name, Digest digest, Stream body, long length,
+        CancellationToken cancellationToken)
+    {
+        if (length > _options.MaxBlobBytes) return RegistryError.TooLarge($"blob exceeds the registry's limit of {_options.MaxBlobBytes} bytes");
+        using var slot = _slots.TryTake(out var busy);
+        if (slot is null) return busy!;
+        // A copy stored within the last half grace period leaves the push at least as long again to link it.
+        var keepIfStoredAfter = _time.GetUtcNow() - _options.GarbageCollectionGracePeriod / 2;
+        var stored = await store.StoreWholeAsync(digest, body, length, keepIfStoredAfter, cancellationToken);
+        if (!stored.Matched) return RegistryError.DigestInvalid($"uploaded content has digest {stored.Actual}, not {digest}");
+        return await LinkStoredAsync(name, digest);
+    }
+
     /// <summary>
     /// end-11: links a blob stored for another repository, taken only from <paramref name="source"/>. Null
     /// means the blob is not mountable from there and the caller falls back to a new session, which is also
@@ -89,7 +111,7 @@ public sealed class UploadOperations
         var mountable = source.Repository is { } from
             ? Oci.Names.RepositoryName.IsValid(from) && _metadata.IsBlobLinked(from, digest)
             : _metadata.IsBlobLinked(name, digest) || _metadata.FindRepositoryWithBlob(digest, name) is not null;
-        if (!mountable || !await _metadata.LinkBlobAsync(name, digest, () => _blobs.Contains(digest))) return (Digest?)null;
+        if (!mountable || !await _metadata.LinkBlobAsync(name, digest, ContentPresent(digest))) return (Digest?)null;
         return (Digest?)digest;
     }
 
@@ -159,7 +181,14 @@ public sealed class UploadOperations
             return RegistryError.DigestInvalid($"uploaded content has digest {completed.Actual}, not {digest}");
         }
         await _metadata.DeleteUploadAsync(id);
-        if (!await _metadata.LinkBlobAsync(name, digest, () => _blobs.Contains(digest)))
+        return await LinkStoredAsync(name, digest);
+    }
+
+    private Func<ValueTask<bool>> ContentPresent(Digest digest) => async () => await _blobs.FindAsync(digest) is not null;
+
+    private async Task<Result<Digest>> LinkStoredAsync(string name, Digest digest)
+    {
+        if (!await _metadata.LinkBlobAsync(name, digest, ContentPresent(digest)))
         {
             // Garbage collection removed an identical, unreferenced copy at the same instant; the client retries.
             return RegistryError.Unavailable("the blob was being garbage-collected at the same moment; retry the upload");

@@ -33,7 +33,8 @@ internal sealed partial class RegistryEndpoint
         }
         else if (query.TryGetValue("digest", out var digestValue))
         {
-            var pushed = await _registry.Uploads.PushMonolithicAsync(route.Name, digestValue.ToString(), context.Request.Body, context.RequestAborted);
+            var pushed = await _registry.Uploads.PushMonolithicAsync(route.Name, digestValue.ToString(), context.Request.Body,
+                context.Request.ContentLength, context.RequestAborted);
             if (!pushed.IsSuccess) await ErrorResponse.WriteAsync(context, pushed.Error);
             else WriteBlobCreated(context, route.Name, pushed.Value.ToString());
             return;

@@ -16,6 +16,8 @@ namespace Berth.Storage.ObjectStores.Azure;
 /// </summary>
 public sealed class AzureBlobStore(AzureContainer container) : IBlobStore
 {
+    private readonly BlobWriteCoalescer _writes = new();
+
     public async ValueTask<BlobInfo?> FindAsync(Digest digest, CancellationToken cancellationToken = default)
     {
         var properties = await PropertiesAsync(Blob(digest), cancellationToken);
@@ -82,7 +84,10 @@ public sealed class AzureBlobStore(AzureContainer container) : IBlobStore
     /// to the blob's content-addressed key; a copy appears whole or not at all. An already stored blob is
     /// only refreshed, so garbage collection's grace period starts again.
     /// </summary>
-    internal async Task StoreAsync(Digest digest, BlobBaseClient staging, ETag stagingETag, CancellationToken cancellationToken)
+    internal Task StoreAsync(Digest digest, BlobBaseClient staging, ETag stagingETag, CancellationToken cancellationToken) =>
+        _writes.StoreAsync(digest, () => StoreFromStagingAsync(digest, staging, stagingETag, cancellationToken), cancellationToken);
+
+    private async Task StoreFromStagingAsync(Digest digest, BlobBaseClient staging, ETag stagingETag, CancellationToken cancellationToken)
     {
         var target = Blob(digest);
         if (await PropertiesAsync(target, cancellationToken) is not null)
@@ -102,6 +107,14 @@ public sealed class AzureBlobStore(AzureContainer container) : IBlobStore
             if (!await WaitUntilStoredAsync(target, cancellationToken)) throw;
         }
     }
+
+    /// <summary>
+    /// Stores verified bytes under <paramref name="digest"/> with one Put Blob, which appears whole or not at
+    /// all. An identical blob already there is replaced, which also renews its age for garbage collection.
+    /// </summary>
+    internal Task StoreWholeAsync(Digest digest, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        _writes.StoreAsync(digest, () => container.CallAsync("store blob",
+            () => Blob(digest).UploadAsync(new BinaryData(content), overwrite: true, cancellationToken)), cancellationToken);
 
     /// <summary>Whether a copy into <paramref name="target"/> (ours or a concurrent one) completes, within a minute.</summary>
     private async Task<bool> WaitUntilStoredAsync(BlobClient target, CancellationToken cancellationToken)

@@ -18,7 +18,7 @@ namespace Berth.Storage.ObjectStores.Azure;
 /// staging blob stays readable, so a replica that did not see earlier chunks reads just those to bring
 /// its hash up to date (see <see cref="UploadHashStates"/>).
 /// </summary>
-public sealed class AzureUploadStore(AzureContainer container, AzureBlobStore blobs) : IUploadStore
+public sealed class AzureUploadStore(AzureContainer container, AzureBlobStore blobs) : IUploadStore, IMonolithicUploadStore
 {
     private const string AlgorithmMetadata = "algorithm";
 
@@ -27,6 +27,22 @@ public sealed class AzureUploadStore(AzureContainer container, AzureBlobStore bl
 
     /// <summary>Bytes read back from the container to rebuild hash states (the cost of a change of replica).</summary>
     public long BytesRereadForHashing => Interlocked.Read(ref _bytesReread);
+
+    /// <summary>One block: what a single Put Blob held in memory carries.</summary>
+    public long MonolithicLimit => container.Options.BlockBytes;
+
+    public async Task<CompleteResult> StoreWholeAsync(Digest expected, Stream body, long length, DateTimeOffset keepIfStoredAfter,
+        CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, MonolithicLimit);
+        using var blob = await BufferedBlob.ReadAsync(body, length, expected.Algorithm, cancellationToken);
+        if (blob.Digest != expected) return new CompleteResult(false, blob.Digest, length);
+        if (await blobs.FindAsync(expected, cancellationToken) is not { } existing || existing.StoredAt <= keepIfStoredAfter)
+        {
+            await blobs.StoreWholeAsync(expected, blob.Content, cancellationToken);
+        }
+        return new CompleteResult(true, expected, length);
+    }
 
     public Task CreateAsync(string id, DigestAlgorithm algorithm, CancellationToken cancellationToken = default) =>
         container.CallAsync("create upload", () => Staging(id).CommitBlockListAsync([], new CommitBlockListOptions
@@ -48,7 +64,7 @@ public sealed class AzureUploadStore(AzureContainer container, AzureBlobStore bl
 
         var hasher = await ResumeHashAsync(id, staging, length, properties.ETag, algorithm, rebuildFromStart: false, cancellationToken);
         var blockSize = container.Options.BlockBytes;
-        var buffer = ArrayPool<byte>.Shared.Rent(blockSize);
+        var buffer = SegmentBuffers.Rent(blockSize);
         var staged = new List<string>();
         var filled = 0;
         long received = 0;
@@ -120,7 +136,7 @@ public sealed class AzureUploadStore(AzureContainer container, AzureBlobStore bl
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            SegmentBuffers.Return(buffer);
         }
 
         async Task StageAsync(CancellationToken token)

@@ -14,6 +14,8 @@ namespace Berth.Storage.ObjectStores.S3;
 /// </summary>
 public sealed class S3BlobStore(S3Bucket bucket) : IBlobStore
 {
+    private readonly BlobWriteCoalescer _writes = new();
+
     public async ValueTask<BlobInfo?> FindAsync(Digest digest, CancellationToken cancellationToken = default)
     {
         var head = await HeadAsync(bucket.Keys.Blob(digest), cancellationToken);
@@ -92,7 +94,10 @@ public sealed class S3BlobStore(S3Bucket bucket) : IBlobStore
     /// multipart copy, one part per segment), so the blob appears whole or not at all. If the blob is
     /// already stored, it is only refreshed so garbage collection's grace period starts again.
     /// </summary>
-    internal async Task StoreAsync(Digest digest, IReadOnlyList<UploadSegment> segments, CancellationToken cancellationToken)
+    internal Task StoreAsync(Digest digest, IReadOnlyList<UploadSegment> segments, CancellationToken cancellationToken) =>
+        _writes.StoreAsync(digest, () => StoreFromSegmentsAsync(digest, segments, cancellationToken), cancellationToken);
+
+    private async Task StoreFromSegmentsAsync(Digest digest, IReadOnlyList<UploadSegment> segments, CancellationToken cancellationToken)
     {
         var key = bucket.Keys.Blob(digest);
         if (await HeadAsync(key, cancellationToken) is { } existing)
@@ -115,6 +120,22 @@ public sealed class S3BlobStore(S3Bucket bucket) : IBlobStore
         }
         await MultipartCopyAsync(key, segments.Select(segment => (segment.Key, 0L, segment.Length)).ToList(), cancellationToken);
     }
+
+    /// <summary>
+    /// Stores verified bytes under <paramref name="digest"/> with one PutObject, which S3 makes visible
+    /// whole or not at all. An identical object already there is simply replaced, which also renews its
+    /// age for garbage collection's grace period.
+    /// </summary>
+    internal Task StoreWholeAsync(Digest digest, byte[] buffer, int length, CancellationToken cancellationToken) =>
+        _writes.StoreAsync(digest, () => bucket.CallAsync("store blob", () => bucket.Client.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = bucket.Name,
+            Key = bucket.Keys.Blob(digest),
+            InputStream = new MemoryStream(buffer, 0, length, writable: false),
+            AutoCloseStream = false,
+            // As for upload segments: over TLS the SigV4 payload hash would be a second pass over the bytes.
+            DisablePayloadSigning = bucket.UsesTls,
+        }, cancellationToken)), cancellationToken);
 
     private async Task RefreshAsync(string key, long length, CancellationToken cancellationToken)
     {

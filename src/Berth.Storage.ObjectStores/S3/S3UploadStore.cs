@@ -24,7 +24,7 @@ namespace Berth.Storage.ObjectStores.S3;
 /// under the other's digest.
 /// </para>
 /// </summary>
-public sealed class S3UploadStore(S3Bucket bucket, S3BlobStore blobs) : IUploadStore
+public sealed class S3UploadStore(S3Bucket bucket, S3BlobStore blobs) : IUploadStore, IMonolithicUploadStore
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -39,6 +39,22 @@ public sealed class S3UploadStore(S3Bucket bucket, S3BlobStore blobs) : IUploadS
     public TimeSpan TimeRereadingForHashing => TimeSpan.FromTicks(Interlocked.Read(ref _rereadTicks));
 
     private int SegmentBytes => bucket.Options.SegmentBytes;
+
+    /// <summary>One segment: what fits a single PutObject held in memory.</summary>
+    public long MonolithicLimit => SegmentBytes;
+
+    public async Task<CompleteResult> StoreWholeAsync(Digest expected, Stream body, long length, DateTimeOffset keepIfStoredAfter,
+        CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, MonolithicLimit);
+        using var blob = await BufferedBlob.ReadAsync(body, length, expected.Algorithm, cancellationToken);
+        if (blob.Digest != expected) return new CompleteResult(false, blob.Digest, length);
+        if (await blobs.FindAsync(expected, cancellationToken) is not { } existing || existing.StoredAt <= keepIfStoredAfter)
+        {
+            await blobs.StoreWholeAsync(expected, blob.Buffer, blob.Length, cancellationToken);
+        }
+        return new CompleteResult(true, expected, length);
+    }
 
     public Task CreateAsync(string id, DigestAlgorithm algorithm, CancellationToken cancellationToken = default) =>
         WriteStateAsync(id, new S3UploadState(algorithm.Name, 0, [], [NewVersion()]), cancellationToken);
@@ -62,7 +78,7 @@ public sealed class S3UploadStore(S3Bucket bucket, S3BlobStore blobs) : IUploadS
         var segmentStart = state.Length;
         var filled = 0;
         long received = 0;
-        var buffer = ArrayPool<byte>.Shared.Rent(SegmentBytes);
+        var buffer = SegmentBuffers.Rent(SegmentBytes);
         try
         {
             if (segments.Count > 0 && segments[^1].Length < S3Bucket.MinimumPartBytes)
@@ -135,7 +151,7 @@ public sealed class S3UploadStore(S3Bucket bucket, S3BlobStore blobs) : IUploadS
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            SegmentBuffers.Return(buffer);
         }
 
         async Task StoreSegmentAsync(CancellationToken token)

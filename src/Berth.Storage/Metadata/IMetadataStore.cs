@@ -20,9 +20,11 @@ public interface IMetadataStore
     /// <summary>
     /// Makes a stored blob visible in a repository. <paramref name="contentPresent"/> is checked inside the
     /// transaction, so garbage collection (which deletes files inside its own transaction) cannot remove
-    /// the bytes between the check and the link. False when the content is gone.
+    /// the bytes between the check and the link. False when the content is gone. The check is asynchronous
+    /// because on an object store it is a request: blocking a thread on it inside every push starved the
+    /// thread pool under 64 concurrent pushes (10-second stalls).
     /// </summary>
-    Task<bool> LinkBlobAsync(string repository, Digest digest, Func<bool> contentPresent);
+    Task<bool> LinkBlobAsync(string repository, Digest digest, Func<ValueTask<bool>> contentPresent);
     /// <summary>A repository (other than <paramref name="except"/>) where the blob is linked, for mounts without "from".</summary>
     string? FindRepositoryWithBlob(Digest digest, string except);
     Task<WriteOutcome> UnlinkBlobAsync(string repository, Digest digest, WriteGuard guard);

@@ -11,9 +11,12 @@ public sealed partial class SqliteMetadataStore
             WHERE r.name = $name AND b.digest = $digest
             """, ("$name", repository), ("$digest", digest.ToString())) is not null);
 
-    public Task<bool> LinkBlobAsync(string repository, Digest digest, Func<bool> contentPresent) => WriteAsync((c, t) =>
+    public Task<bool> LinkBlobAsync(string repository, Digest digest, Func<ValueTask<bool>> contentPresent) => WriteAsync((c, t) =>
     {
-        if (!contentPresent()) return (false, false);
+        // SQLite's writer runs its jobs synchronously; with the data folder's own blob store the check
+        // completes at once, and only the rare SQLite-with-object-store setup waits here.
+        var present = contentPresent();
+        if (!(present.IsCompletedSuccessfully ? present.Result : present.AsTask().GetAwaiter().GetResult())) return (false, false);
         var id = EnsureRepository(c, t, repository);
         // A re-push refreshes the link's time: garbage collection's grace period must count from the
         // latest upload, or a layer re-pushed for a new manifest could be collected before that manifest lands.

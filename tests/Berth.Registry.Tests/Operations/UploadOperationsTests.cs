@@ -53,7 +53,7 @@ public sealed class UploadOperationsTests
         using var temporary = await TemporaryRegistry.OpenAsync();
         var claimed = Sha256(RandomBytes(10, seed: 2));
 
-        var refused = await temporary.Registry.Uploads.PushMonolithicAsync("app", claimed, new MemoryStream(Content), CancellationToken.None);
+        var refused = await temporary.Registry.Uploads.PushMonolithicAsync("app", claimed, new MemoryStream(Content), Content.Length, CancellationToken.None);
 
         Assert.Equal(ErrorCode.DigestInvalid, refused.Error?.Code);
         Assert.False((await temporary.Registry.Blobs.ReadAsync("app", claimed, RequestPreconditions.None)).IsSuccess);

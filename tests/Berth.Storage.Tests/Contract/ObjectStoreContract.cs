@@ -49,6 +49,74 @@ public abstract class ObjectStoreContract : BlobAndUploadStoreContract
     }
 
     [Fact]
+    public async Task WholeBlob_IsStoredInOneStep_AndAWrongDigestStoresNothing()
+    {
+        var replica = Replica();
+        var whole = Assert.IsAssignableFrom<IMonolithicUploadStore>(replica.Uploads);
+        var content = RandomBytes(300_000);
+        var digest = DigestOf(content);
+
+        var wrong = DigestOf(RandomBytes(10));
+        var refused = await whole.StoreWholeAsync(wrong, new MemoryStream(content), content.Length, DateTimeOffset.MaxValue, CancellationToken.None);
+        Assert.False(refused.Matched);
+        Assert.Equal(digest, refused.Actual);
+        Assert.Null(await replica.Blobs.FindAsync(wrong));
+        Assert.Null(await replica.Blobs.FindAsync(digest));
+
+        var stored = await whole.StoreWholeAsync(digest, new MemoryStream(content), content.Length, DateTimeOffset.MaxValue, CancellationToken.None);
+        Assert.True(stored.Matched);
+        Assert.Equal(content, await ReadAsync(replica, digest, 0, content.Length));
+        var sha512 = DigestOf(content, DigestAlgorithm.Sha512);
+        Assert.True((await whole.StoreWholeAsync(sha512, new MemoryStream(content), content.Length, DateTimeOffset.MaxValue, CancellationToken.None)).Matched);
+        Assert.Equal(content, await ReadAsync(replica, sha512, 0, content.Length));
+    }
+
+    [Fact]
+    public async Task WholeBlob_StoredAgain_IsRewrittenOnlyWhenOlderThanTheCallerAllows()
+    {
+        var replica = Replica();
+        var whole = Assert.IsAssignableFrom<IMonolithicUploadStore>(replica.Uploads);
+        var content = RandomBytes(4096);
+        var digest = DigestOf(content);
+        await whole.StoreWholeAsync(digest, new MemoryStream(content), content.Length, DateTimeOffset.MaxValue, CancellationToken.None);
+        var first = (await replica.Blobs.FindAsync(digest))!.Value.StoredAt;
+        // The object store dates objects by its own clock, in whole seconds.
+        await Task.Delay(1100);
+
+        Assert.True((await whole.StoreWholeAsync(digest, new MemoryStream(content), content.Length, first - TimeSpan.FromSeconds(1), CancellationToken.None)).Matched);
+        Assert.Equal(first, (await replica.Blobs.FindAsync(digest))!.Value.StoredAt);
+
+        Assert.True((await whole.StoreWholeAsync(digest, new MemoryStream(content), content.Length, first, CancellationToken.None)).Matched);
+        Assert.True((await replica.Blobs.FindAsync(digest))!.Value.StoredAt > first);
+    }
+
+    [Fact]
+    public async Task WholeBlob_StoredBySixteenRequestsAtOnce_IsStoredOnce_AndEveryRequestSucceeds()
+    {
+        var replica = Replica();
+        var whole = Assert.IsAssignableFrom<IMonolithicUploadStore>(replica.Uploads);
+        var content = RandomBytes(64 * 1024);
+        var digest = DigestOf(content);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() =>
+            whole.StoreWholeAsync(digest, new MemoryStream(content), content.Length, DateTimeOffset.MaxValue, CancellationToken.None))));
+
+        Assert.All(results, result => Assert.True(result.Matched));
+        Assert.Equal(content, await ReadAsync(replica, digest, 0, content.Length));
+    }
+
+    [Fact]
+    public async Task WholeBlob_ShorterThanAnnounced_StoresNothing()
+    {
+        var replica = Replica();
+        var whole = Assert.IsAssignableFrom<IMonolithicUploadStore>(replica.Uploads);
+        var content = RandomBytes(1000);
+        await Assert.ThrowsAsync<EndOfStreamException>(() =>
+            whole.StoreWholeAsync(DigestOf(content), new MemoryStream(content, 0, 999), content.Length, DateTimeOffset.MaxValue, CancellationToken.None));
+        Assert.Null(await replica.Blobs.FindAsync(DigestOf(content)));
+    }
+
+    [Fact]
     public async Task Redirect_IsOffByDefault_AndWhenOnThePresignedUrlServesTheBlob()
     {
         var replica = Replica();
