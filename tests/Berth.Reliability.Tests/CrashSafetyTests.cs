@@ -1,5 +1,6 @@
 using System.Net;
 using Berth.Registry;
+using Berth.Server.Hosting;
 using Berth.Reliability.Tests.Support;
 
 namespace Berth.Reliability.Tests;
@@ -26,7 +27,7 @@ public sealed class CrashSafetyTests
         {
             for (var cycle = 0; cycle < cycles; cycle++)
             {
-                using var server = await BerthProcess.StartAsync(data);
+                using var server = await BerthProcess.StartAsync(data, TestBackend.Current);
                 using var http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(20) };
                 foreach (var client in clients) await client.VerifyAfterRestartAsync(http);
 
@@ -38,7 +39,7 @@ public sealed class CrashSafetyTests
                 await Task.WhenAll(writers);
             }
 
-            using (var last = await BerthProcess.StartAsync(data))
+            using (var last = await BerthProcess.StartAsync(data, TestBackend.Current))
             using (var http = new HttpClient { BaseAddress = last.Address })
             {
                 foreach (var client in clients) await client.VerifyAfterRestartAsync(http);
@@ -46,7 +47,8 @@ public sealed class CrashSafetyTests
             Assert.True(clients.Sum(c => c.Acknowledged) >= cycles, "the clients should have had writes acknowledged in most cycles");
 
             // Every stored blob matches its digest, every reference resolves, no tag dangles.
-            using var registry = BerthRegistry.Open(new RegistryOptions { DataDirectory = data });
+            var options = await TestBackend.Current.ConfigureAsync(new RegistryOptions { DataDirectory = data });
+            using var registry = RegistryStorage.Open(options);
             var report = await registry.IntegrityChecker.CheckAsync(quarantine: false, CancellationToken.None);
             Assert.True(report.IsHealthy, string.Join("; ", report.DamagedBlobs.Concat(report.MissingBlobs).Concat(report.DanglingTags)));
         }

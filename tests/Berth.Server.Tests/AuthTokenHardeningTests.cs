@@ -147,6 +147,13 @@ public sealed class AuthTokenHardeningTests
             Assert.Equal(0, await BerthCommandLine.RunAsync(["auth", "rotate-key", "--data", data]));
             Assert.True(File.Exists(SigningKeyStore.PathFor(Path.Combine(data, "auth"), TokenKey.ES256)));
             Assert.Empty(Directory.GetFiles(Path.Combine(data, "auth"), "token-retired-key-*.pem"));
+            // The folders it had to create are owner-only, as `serve` makes them.
+            if (!OperatingSystem.IsWindows())
+            {
+                const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+                Assert.Equal(ownerOnly, File.GetUnixFileMode(data));
+                Assert.Equal(ownerOnly, File.GetUnixFileMode(Path.Combine(data, "auth")));
+            }
         }
         finally
         {

@@ -19,6 +19,12 @@ public sealed record BerthProcessOptions
 
     public string? WorkingDirectory { get; init; }
 
+    /// <summary>
+    /// The stores to serve from, passed as BERTH_ variables: null keeps the embedded stores in the data folder;
+    /// <see cref="TestBackend.Current"/> runs the child on the stores the test run was asked for.
+    /// </summary>
+    public TestBackend? Backend { get; init; }
+
     /// <summary>Further <c>serve</c> flags.</summary>
     public IReadOnlyList<string> Arguments { get; init; } = [];
 }
@@ -53,7 +59,8 @@ public sealed partial class BerthProcess : IAsyncDisposable, IDisposable
 
     public string Log => _process.Log;
 
-    public static Task<BerthProcess> StartAsync(string dataDirectory) => StartAsync(new BerthProcessOptions { DataDirectory = dataDirectory });
+    public static Task<BerthProcess> StartAsync(string dataDirectory, TestBackend? backend = null) =>
+        StartAsync(new BerthProcessOptions { DataDirectory = dataDirectory, Backend = backend });
 
     public static async Task<BerthProcess> StartAsync(BerthProcessOptions options)
     {
@@ -79,6 +86,10 @@ public sealed partial class BerthProcess : IAsyncDisposable, IDisposable
             {
                 start.Environment.Remove(name);
             }
+        }
+        if (options.Backend is { } backend)
+        {
+            foreach (var (name, value) in await backend.EnvironmentAsync(options.DataDirectory)) start.Environment[name] = value;
         }
 
         var process = BackgroundProcess.Start(start);

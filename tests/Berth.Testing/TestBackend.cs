@@ -35,6 +35,16 @@ public abstract class TestBackend
     /// </summary>
     public abstract Task<RegistryOptions> ConfigureAsync(RegistryOptions options, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The BERTH_ variables that point a <c>berth serve</c> child process at the stores of
+    /// <paramref name="dataDirectory"/>, as an operator would set them; none for the embedded stores.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, string>> EnvironmentAsync(string dataDirectory, CancellationToken cancellationToken = default)
+    {
+        var options = await ConfigureAsync(new RegistryOptions { DataDirectory = dataDirectory }, cancellationToken);
+        return StoreVariables.Of(options.Metadata, options.Storage);
+    }
+
     /// <summary>"embedded", or a metadata engine and a blob store joined by '+': "postgresql+s3", "postgresql+azure", "sqlite+s3"...</summary>
     public static TestBackend Named(string? name)
     {

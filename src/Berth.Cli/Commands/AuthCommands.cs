@@ -38,8 +38,11 @@ public static class AuthCommands
             KeyRotation rotation;
             try
             {
+                // Owner-only like every folder `serve` makes, even when this command is the first to create them.
+                var keys = BerthAuth.KeyDirectory(dataDirectory);
+                Berth.Storage.DataDirectory.CreatePrivateFolder(keys);
                 // Without an auth section in the config, the new key takes the current key's algorithm.
-                rotation = SigningKeyStore.Rotate(BerthAuth.KeyDirectory(dataDirectory), algorithm, TimeProvider.System);
+                rotation = SigningKeyStore.Rotate(keys, algorithm, TimeProvider.System);
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException
                                           or System.Security.Cryptography.CryptographicException)

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Diagnostics;
+using Berth.Storage.Configuration;
 using Berth.Testing.Backends;
 
 namespace Berth.ScaleOut.Tests.Support;
@@ -106,18 +107,12 @@ public sealed class ReplicaCluster : IAsyncLifetime
             var name = (string)variable.Key;
             if (!name.StartsWith("BERTH_", StringComparison.Ordinal)) environment[name] = (string?)variable.Value ?? "";
         }
-        environment["BERTH_METADATA__KIND"] = "postgresql";
-        environment["BERTH_METADATA__CONNECTION_STRING"] = connectionString;
-        environment["BERTH_STORAGE__KIND"] = "s3";
-        environment["BERTH_STORAGE__S3__BUCKET"] = bucket;
-        environment["BERTH_STORAGE__S3__SERVICE_URL"] = gateway.Endpoint;
-        environment["BERTH_STORAGE__S3__REGION"] = CephRadosGateway.Region;
-        environment["BERTH_STORAGE__S3__FORCE_PATH_STYLE"] = "true";
-        environment["BERTH_STORAGE__S3__ACCESS_KEY_ID"] = CephRadosGateway.AccessKey;
-        environment["BERTH_STORAGE__S3__SECRET_ACCESS_KEY"] = CephRadosGateway.SecretKey;
-        // The fault tests stop the gateway: fail a request after one retry rather than after several.
-        environment["BERTH_STORAGE__S3__MAX_ERROR_RETRY"] = "1";
-        environment["BERTH_STORAGE__S3__REQUEST_TIMEOUT"] = "00:00:30";
+        // The gateway's test options fail a request after one retry (the fault tests stop the gateway).
+        var storage = new StorageOptions { Kind = BlobStoreKind.S3, S3 = gateway.StorageOptions(bucket) };
+        foreach (var (name, value) in StoreVariables.Of(new MetadataOptions { Kind = MetadataStoreKind.PostgreSql, ConnectionString = connectionString }, storage))
+        {
+            environment[name] = value;
+        }
         // `berth gc` is the one collector in these tests; the replicas' own timer stays off.
         environment["BERTH_GARBAGE_COLLECTION_INTERVAL"] = "00:00:00";
         return environment;

@@ -32,7 +32,7 @@ public sealed class RegistryCluster : IAsyncDisposable
             if (asProcesses)
             {
                 // Started together on a folder that does not exist yet: both create and open the store at once.
-                var launches = Enumerable.Range(0, servers).Select(_ => BerthProcess.StartAsync(data)).ToList();
+                var launches = Enumerable.Range(0, servers).Select(_ => BerthProcess.StartAsync(data, TestBackend.Current)).ToList();
                 try
                 {
                     await Task.WhenAll(launches);
