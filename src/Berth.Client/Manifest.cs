@@ -99,6 +99,12 @@ public sealed record FetchedManifest(Manifest Manifest, string? EntityTag)
     public Digest Digest => Manifest.Digest;
 }
 
+/// <summary>The outcome of <see cref="RepositoryClient.RevalidateManifestAsync"/>: the new manifest, or null when the held one is current.</summary>
+public sealed record ManifestRevalidation(FetchedManifest? Changed)
+{
+    public bool IsUnchanged => Changed is null;
+}
+
 /// <summary>What a manifest PUT returned.</summary>
 public sealed record ManifestPushResult(Digest Digest, string? EntityTag, bool SubjectProcessed)
 {

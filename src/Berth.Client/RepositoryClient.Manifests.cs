@@ -31,6 +31,12 @@ public sealed partial class RepositoryClient
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
         await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
 
+        return await ReadManifestAsync(response, reference, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The manifest in a 200 response, checked against the digest asked for, or against Docker-Content-Digest.</summary>
+    private async Task<FetchedManifest> ReadManifestAsync(HttpResponseMessage response, string reference, CancellationToken cancellationToken)
+    {
         var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         var mediaType = response.Content.Headers.ContentType?.MediaType ?? Oci.Manifests.MediaTypes.OciManifest;
         Digest? expected = Digest.TryParse(reference, out var asked) ? asked
@@ -41,6 +47,25 @@ public sealed partial class RepositoryClient
             throw new DigestMismatchException(digest.ToString(), manifest.Digest.ToString(), $"manifest {this}:{reference}");
         }
         return new FetchedManifest(manifest, RawHeader(response, RegistryHeaders.ETag));
+    }
+
+    /// <summary>
+    /// Revalidates a manifest held as <paramref name="held"/> (RFC 9110 §13.1.2): a GET with
+    /// <c>If-None-Match</c> set to the held digest's ETag, so an unchanged manifest costs a 304 and no body.
+    /// A registry that ignores the condition answers 200; a body with the held digest also counts as
+    /// unchanged. Null on 404.
+    /// </summary>
+    public async Task<ManifestRevalidation?> RevalidateManifestAsync(string reference, Digest held, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, Path($"manifests/{reference}"));
+        foreach (var accept in RegistryClient.ManifestAcceptHeaders) request.Headers.Accept.Add(accept);
+        request.Headers.IfNoneMatch.Add(new EntityTagHeaderValue(Oci.Preconditions.EntityTag.ForDigest(held).ToString()));
+        using var response = await SendAsync(request, PullScope, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        if (response.StatusCode == HttpStatusCode.NotModified) return new ManifestRevalidation(null);
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        var fetched = await ReadManifestAsync(response, reference, cancellationToken).ConfigureAwait(false);
+        return new ManifestRevalidation(fetched.Digest == held ? null : fetched);
     }
 
     /// <summary>HEAD a manifest: its descriptor, or null on 404.</summary>

@@ -46,11 +46,13 @@ public sealed partial class PostgreSqlMetadataStore
         // Re-checked here rather than trusted from before the transaction, and locked (FOR SHARE) until
         // the commit: a concurrent unlink or collection of a layer or child waits for this push, then
         // sees the new reference; or it went first, and this push finds the reference missing.
-        if (await FirstUnlockableAsync(c, t, "repository_blobs", repositoryId, manifest.Parsed.Blobs) is { } blob)
+        if (!manifest.ReferencesFetchedLater
+            && await FirstUnlockableAsync(c, t, "repository_blobs", repositoryId, manifest.Parsed.Blobs) is { } blob)
         {
             return (new WriteOutcome(WriteStatus.MissingReference, MissingReference: blob), false);
         }
-        if (await FirstUnlockableAsync(c, t, "repository_manifests", repositoryId, manifest.Parsed.Manifests) is { } child)
+        if (!manifest.ReferencesFetchedLater
+            && await FirstUnlockableAsync(c, t, "repository_manifests", repositoryId, manifest.Parsed.Manifests) is { } child)
         {
             return (new WriteOutcome(WriteStatus.MissingReference, MissingReference: child), false);
         }

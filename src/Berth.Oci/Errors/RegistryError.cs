@@ -46,6 +46,14 @@ public sealed record RegistryError(int Status, ErrorCode? Code, string Message)
     /// <summary>RFC 9110 §15.6.4: a transient conflict inside the registry; the same request will succeed when retried.</summary>
     public static RegistryError Unavailable(string why) => new(503, null, why);
 
+    /// <summary>
+    /// A pull-through cache's upstream failed and the cache holds nothing it may serve instead. The spec's
+    /// code list has no "unavailable" code; TOOMANYREQUESTS is the one whose client reaction (back off, then
+    /// retry) fits, and the message names the upstream and what went wrong.
+    /// </summary>
+    public static RegistryError UpstreamUnavailable(string why) =>
+        new(503, ErrorCode.TooManyRequests, why) { RetryAfter = TimeSpan.FromSeconds(5) };
+
     /// <summary>distribution-spec: a chunk that does not continue the upload gets 416 with the Range received so far.</summary>
     public static RegistryError UploadRangeNotSatisfiable(string why, long committedLength) =>
         new(416, ErrorCode.BlobUploadInvalid, why) { CommittedLength = committedLength };

@@ -35,6 +35,9 @@ public sealed class ListingOperations
         _metadata = metadata;
     }
 
+    /// <summary>Whether any repository of this name exists (the pull-through cache's mirror mode asks).</summary>
+    public bool RepositoryExists(string name) => Oci.Names.RepositoryName.IsValid(name) && _metadata.RepositoryExists(name);
+
     public Result<NameList> Tags(string name, string? n, string? last)
     {
         if (Validate.Name(name) is { } nameError) return nameError;

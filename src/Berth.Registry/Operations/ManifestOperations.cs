@@ -99,6 +99,37 @@ public sealed class ManifestOperations
         return new ManifestWritten(digest, parsed.Subject, tags);
     }
 
+    /// <summary>
+    /// Stores a manifest a pull-through cache fetched from its upstream and verified against
+    /// <paramref name="digest"/>, under that digest and, when given, <paramref name="tag"/> (a moved tag is
+    /// recorded in the tag history with <paramref name="actor"/>). The blobs and child manifests it references
+    /// are fetched when pulled, so unlike a push they need not be stored yet.
+    /// </summary>
+    public async Task<Result<ManifestWritten>> StoreFetchedAsync(string name, string? tag, Digest digest, byte[] content, string? mediaType,
+        string actor)
+    {
+        if (Validate.Name(name) is { } nameError) return nameError;
+        if (tag is not null && !TagName.IsValid(tag)) return RegistryError.ManifestInvalid($"invalid tag '{Validate.Truncate(tag)}'");
+        if (content.Length > ManifestParser.MaxManifestBytes) return TooLarge();
+        if (Digest.Compute(digest.Algorithm, content) != digest) return RegistryError.DigestInvalid($"manifest content does not have digest {digest}");
+        var parsed = ManifestParser.Parse(content, mediaType, out var invalid);
+        if (parsed is null) return invalid!;
+        IReadOnlyList<string> tags = tag is null ? [] : [tag];
+        var outcome = await _metadata.PutManifestAsync(new ManifestToStore
+        {
+            Repository = name,
+            Digest = digest,
+            MediaType = parsed.MediaType,
+            Content = content,
+            Parsed = parsed,
+            Tags = tags,
+            Actor = actor,
+            ReferencesFetchedLater = true,
+        }, GuardFor(name, RequestPreconditions.None));
+        if (outcome.Status != WriteStatus.Done) return Refusal(outcome, tag ?? digest.ToString());
+        return new ManifestWritten(digest, parsed.Subject, tags);
+    }
+
     /// <summary>end-9: by tag removes only the tag; by digest removes the manifest and every tag on it.</summary>
     public async Task<Result<ManifestReference>> DeleteAsync(string name, string reference, RequestPreconditions conditions, string? actor)
     {

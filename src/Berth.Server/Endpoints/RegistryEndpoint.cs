@@ -1,3 +1,4 @@
+using Berth.Cache;
 using Berth.Oci.Api;
 using Berth.Oci.Errors;
 using Berth.Oci.Preconditions;
@@ -18,11 +19,13 @@ namespace Berth.Server.Endpoints;
 internal sealed partial class RegistryEndpoint
 {
     private readonly BerthRegistry _registry;
+    private readonly PullThroughCache? _cache;
     private readonly bool _accessControlled;
 
-    public RegistryEndpoint(BerthRegistry registry, ServerOptions options)
+    public RegistryEndpoint(BerthRegistry registry, ServerOptions options, PullThroughCache? cache = null)
     {
         _registry = registry;
+        _cache = cache;
         // Access control runs before this endpoint exactly when authentication is on.
         _accessControlled = options.Auth is not null;
     }
@@ -50,7 +53,12 @@ internal sealed partial class RegistryEndpoint
         }
         var method = context.Request.Method;
         RequestBodyLimits.RaiseForRoute(context, route.Kind, method);
-        return (route.Kind, method) switch
+        if (_cache?.Find(route.Name) is { } cached) return HandleCachedAsync(context, route, cached);
+        return Dispatch(context, route, method);
+    }
+
+    private Task Dispatch(HttpContext context, RegistryPath route, string method) =>
+        (route.Kind, method) switch
         {
             (RouteKind.Base, "GET" or "HEAD") => WriteJsonAsync(context, 200, "{}"u8.ToArray()),
             (RouteKind.Catalog, "GET" or "HEAD") => CatalogAsync(context),
@@ -69,6 +77,25 @@ internal sealed partial class RegistryEndpoint
             (RouteKind.TagHistory, "GET" or "HEAD") => TagHistoryAsync(context, route),
             _ => MethodNotAllowedAsync(context, route.Kind),
         };
+
+    /// <summary>
+    /// A repository under a pull-through cache's prefix: reads of manifests and blobs are prepared by the cache
+    /// (filled or revalidated from upstream), then answered by the same handlers as any read; writes are refused,
+    /// since the content belongs to the upstream; listings and history show what the cache holds.
+    /// </summary>
+    private async Task HandleCachedAsync(HttpContext context, RegistryPath route, CachedRepository cached)
+    {
+        var method = context.Request.Method;
+        var isRead = HttpMethods.IsGet(method) || HttpMethods.IsHead(method);
+        var refusal = (route.Kind, isRead) switch
+        {
+            (RouteKind.Manifest, true) => await _cache!.PrepareManifestAsync(cached, route.Reference, context.RequestAborted),
+            (RouteKind.Blob, true) => await _cache!.PrepareBlobAsync(cached, route.Reference, context.RequestAborted),
+            (RouteKind.Manifest or RouteKind.Blob or RouteKind.UploadStart or RouteKind.Upload, false) => PullThroughCache.WriteRefused(cached),
+            _ => null,
+        };
+        if (refusal is not null) await ErrorResponse.WriteAsync(context, refusal);
+        else await Dispatch(context, route, method);
     }
 
     private static IEnumerable<KeyValuePair<string, string?>> QueryParameters(IQueryCollection query) =>

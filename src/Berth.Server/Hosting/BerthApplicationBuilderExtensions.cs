@@ -34,6 +34,8 @@ public static class BerthApplicationBuilderExtensions
             v2.UseMiddleware<ProtocolHeadersMiddleware>(options.AnnounceConditionalRequests);
             v2.UseMiddleware<ErrorBoundaryMiddleware>();
             if (limiter is not null) v2.UseMiddleware<RateLimitMiddleware>(limiter);
+            // Before access control, so the rules judge the local name a mirrored pull is served under.
+            if (services.GetService<Cache.PullThroughCache>() is { } cache) v2.UseMiddleware<MirrorRoutingMiddleware>(cache);
             if (auth is not null) v2.UseMiddleware<AccessControlMiddleware>(auth);
             v2.Run(endpoint.HandleAsync);
         });

@@ -1,4 +1,5 @@
 using Berth.Auth;
+using Berth.Cache;
 using Berth.Registry;
 using Berth.Server.Auth;
 using Berth.Server.Configuration;
@@ -38,6 +39,12 @@ public static class BerthServiceCollectionExtensions
         {
             services.AddSingleton(provider => BerthAuth.Create(auth, options.Registry.DataDirectory, provider.GetRequiredService<TimeProvider>()));
             services.AddSingleton<TokenEndpoint>();
+        }
+        if (options.Cache is { Upstreams.Count: > 0 } cache)
+        {
+            services.AddSingleton(provider => new PullThroughCache(cache, provider.GetRequiredService<BerthRegistry>(),
+                provider.GetRequiredService<TimeProvider>(),
+                provider.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>().CreateLogger("Berth.Cache")));
         }
         if (options.RateLimits is { } limits) services.AddSingleton(_ => new RequestRateLimiter(limits));
         services.AddHostedService<UploadExpiryService>();

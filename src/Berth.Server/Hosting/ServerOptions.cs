@@ -35,6 +35,9 @@ public sealed record ServerOptions
     /// <summary>HTTPS with HTTP/2; null serves plain HTTP/1.1.</summary>
     public TlsOptions? Tls { get; init; }
 
+    /// <summary>Pull-through cache of upstream registries under local prefixes; null (the default) for none.</summary>
+    public Cache.Configuration.CacheOptions? Cache { get; init; }
+
     /// <summary>Request rate limits; null for none.</summary>
     public RateLimitOptions? RateLimits { get; init; }
 

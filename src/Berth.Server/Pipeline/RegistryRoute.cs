@@ -21,6 +21,12 @@ internal sealed class RegistryRoute
     /// <summary>False when the route matched but its repository name breaks the grammar (NAME_INVALID).</summary>
     public bool NameIsValid { get; }
 
+    /// <summary>
+    /// Serves the request as <paramref name="path"/> from now on (a mirrored pull under its cache name): access
+    /// control and the endpoint both read this typed route, never a rewritten request path.
+    /// </summary>
+    public static void Replace(HttpContext context, RegistryPath path) => context.Features.Set(new RegistryRoute(path, nameIsValid: true));
+
     /// <summary>The route of <paramref name="context"/>'s request, parsed on first use.</summary>
     public static RegistryRoute Of(HttpContext context)
     {

@@ -23,6 +23,12 @@ public sealed record ManifestToStore
 
     /// <summary>Who pushed, for the tag history.</summary>
     public string? Actor { get; init; }
+
+    /// <summary>
+    /// A manifest a pull-through cache fetched from its upstream: the blobs and child manifests it references
+    /// are fetched when they are pulled, so they need not be stored yet (a push must have them first).
+    /// </summary>
+    public bool ReferencesFetchedLater { get; init; }
 }
 
 public sealed record UploadSession(string Id, string Repository, DigestAlgorithm Algorithm, DateTimeOffset StartedAt, DateTimeOffset UpdatedAt);

@@ -41,7 +41,7 @@ public sealed partial class SqliteMetadataStore
 
         // Re-checked here rather than trusted from before the transaction: a concurrent delete of a
         // layer must not leave a manifest whose blobs vanished.
-        foreach (var blob in manifest.Parsed.Blobs)
+        foreach (var blob in manifest.ReferencesFetchedLater ? [] : manifest.Parsed.Blobs)
         {
             if (Scalar(c, t, "SELECT 1 FROM repository_blobs WHERE repository_id = $id AND digest = $digest",
                     ("$id", repositoryId), ("$digest", blob.ToString())) is null)
@@ -49,7 +49,7 @@ public sealed partial class SqliteMetadataStore
                 return (new WriteOutcome(WriteStatus.MissingReference, MissingReference: blob), false);
             }
         }
-        foreach (var child in manifest.Parsed.Manifests)
+        foreach (var child in manifest.ReferencesFetchedLater ? [] : manifest.Parsed.Manifests)
         {
             if (Scalar(c, t, "SELECT 1 FROM repository_manifests WHERE repository_id = $id AND digest = $digest",
                     ("$id", repositoryId), ("$digest", child.ToString())) is null)

@@ -1,0 +1,63 @@
+using System.Collections.Concurrent;
+using Berth.Cache.Configuration;
+using Berth.Client;
+using Berth.Client.Auth;
+
+namespace Berth.Cache;
+
+/// <summary>
+/// One configured upstream at run time: its client (Berth.Client, with its token and Basic flows) and when
+/// each cached tag was last confirmed. Those times are kept in memory: after a restart the first pull of a
+/// tag asks upstream once (a conditional request), then the ttl applies again.
+/// </summary>
+public sealed class Upstream : IDisposable
+{
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _confirmed = new(StringComparer.Ordinal);
+
+    public Upstream(UpstreamOptions options)
+    {
+        Options = options;
+        var url = new Uri(options.Url);
+        Host = url.IsDefaultPort ? url.Host : $"{url.Host}:{url.Port}";
+        ICredentialProvider? credentials = options.Username is { } user
+            ? new StaticCredentialProvider(new RegistryCredential(user, options.Password!))
+            : options.DockerConfig is { } config ? new DockerConfigCredentialStore(config) : null;
+        Client = new RegistryClientBuilder(Host)
+            .WithCredentials(credentials)
+            .AllowPlainHttp(url.Scheme == Uri.UriSchemeHttp)
+            .Configure(o => o with { UserAgent = "berth-cache/0.1" })
+            .Build();
+        Prefix = options.Prefix.TrimEnd('/');
+    }
+
+    public UpstreamOptions Options { get; }
+
+    /// <summary>"host[:port]" of the upstream, as logs and errors name it.</summary>
+    public string Host { get; }
+
+    public string Prefix { get; }
+
+    public RegistryClient Client { get; }
+
+    /// <summary>The upstream name of a local name under this prefix, or null when the name is outside it.</summary>
+    public string? RemoteNameOf(string localName)
+    {
+        if (!localName.StartsWith(Prefix + "/", StringComparison.Ordinal)) return null;
+        var rest = localName[(Prefix.Length + 1)..];
+        return Options.RemotePrefix is { Length: > 0 } remote ? $"{remote.TrimEnd('/')}/{rest}" : rest;
+    }
+
+    /// <summary>The local name under which a plain (mirrored) name is cached.</summary>
+    public string LocalNameOf(string plainName) => $"{Prefix}/{plainName}";
+
+    internal DateTimeOffset? ConfirmedAt(string repository, string tag) =>
+        _confirmed.TryGetValue(Key(repository, tag), out var at) ? at : null;
+
+    internal void Confirm(string repository, string tag, DateTimeOffset at) => _confirmed[Key(repository, tag)] = at;
+
+    internal void Forget(string repository, string tag) => _confirmed.TryRemove(Key(repository, tag), out _);
+
+    private static string Key(string repository, string tag) => repository + ":" + tag;
+
+    public void Dispose() => Client.Dispose();
+}
