@@ -65,7 +65,7 @@ public sealed class PullThroughCache : IDisposable
         if (fallback is null || _registry.Listings.RepositoryExists(name)) return null;
         return Checked(fallback.LocalNameOf(name));
 
-        static string? Checked(string local) => RepositoryName.IsValid(local) ? local : null;
+        static string? Checked(string? local) => local is not null && RepositoryName.IsValid(local) ? local : null;
     }
 
     /// <summary>Makes the registry able to answer a read of <paramref name="reference"/>; an error when it cannot and upstream failed.</summary>

@@ -47,8 +47,16 @@ public sealed class Upstream : IDisposable
         return Options.RemotePrefix is { Length: > 0 } remote ? $"{remote.TrimEnd('/')}/{rest}" : rest;
     }
 
-    /// <summary>The local name under which a plain (mirrored) name is cached.</summary>
-    public string LocalNameOf(string plainName) => $"{Prefix}/{plainName}";
+    /// <summary>
+    /// The local name under which a plain (mirrored) name is cached: a mirrored pull names the repository as it
+    /// is upstream, so a remote prefix it starts with is taken off again; a name outside it has no local name.
+    /// </summary>
+    public string? LocalNameOf(string upstreamName)
+    {
+        if (Options.RemotePrefix is not { Length: > 0 } remote) return $"{Prefix}/{upstreamName}";
+        var start = remote.TrimEnd('/') + "/";
+        return upstreamName.StartsWith(start, StringComparison.Ordinal) ? $"{Prefix}/{upstreamName[start.Length..]}" : null;
+    }
 
     internal DateTimeOffset? ConfirmedAt(string repository, string tag) =>
         _confirmed.TryGetValue(Key(repository, tag), out var at) ? at : null;

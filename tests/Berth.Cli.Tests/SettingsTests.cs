@@ -64,6 +64,31 @@ public sealed class SettingsTests
     }
 
     [Fact]
+    public void CacheUpstreams_BindFromVariables_AndBadOnesAreRefusedNamingTheirVariables()
+    {
+        var options = BerthConfiguration.Resolve(null, [], new Hashtable
+        {
+            ["BERTH_CACHE__UPSTREAMS__0__PREFIX"] = "dockerhub",
+            ["BERTH_CACHE__UPSTREAMS__0__URL"] = "https://registry-1.docker.io",
+            ["BERTH_CACHE__UPSTREAMS__0__MIRROR_OF__0"] = "docker.io",
+            ["BERTH_CACHE__UPSTREAMS__0__TTL"] = "00:10:00",
+        });
+        var upstream = options.Cache!.Upstreams.Single();
+        Assert.Equal(("dockerhub", "https://registry-1.docker.io", TimeSpan.FromMinutes(10)), (upstream.Prefix, upstream.Url, upstream.Ttl));
+        Assert.Equal(["docker.io"], upstream.MirrorOf);
+
+        var error = Assert.Throws<InvalidSettingsException>(() => BerthConfiguration.Resolve(null, [], new Hashtable
+        {
+            ["BERTH_CACHE__UPSTREAMS__0__PREFIX"] = "Not A Name",
+            ["BERTH_CACHE__UPSTREAMS__0__URL"] = "ftp://example.com",
+            ["BERTH_CACHE__UPSTREAMS__0__USERNAME"] = "me",
+        }));
+        Assert.Contains(error.Problems, p => p.Contains("BERTH_CACHE__UPSTREAMS__0__PREFIX", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.Contains("BERTH_CACHE__UPSTREAMS__0__URL", StringComparison.Ordinal));
+        Assert.Contains(error.Problems, p => p.Contains("BERTH_CACHE__UPSTREAMS__0__USERNAME", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ConfigFileVariable_NamesTheFile()
     {
         using var file = new ConfigFile("""{ "listen": "127.0.0.1:6001" }""");
