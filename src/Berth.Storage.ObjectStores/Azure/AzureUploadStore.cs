@@ -31,17 +31,12 @@ public sealed class AzureUploadStore(AzureContainer container, AzureBlobStore bl
     /// <summary>One block: what a single Put Blob held in memory carries.</summary>
     public long MonolithicLimit => container.Options.BlockBytes;
 
-    public async Task<CompleteResult> StoreWholeAsync(Digest expected, Stream body, long length, DateTimeOffset keepIfStoredAfter,
+    public Task<CompleteResult> StoreWholeAsync(Digest expected, Stream body, long length, DateTimeOffset keepIfStoredAfter,
         CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, MonolithicLimit);
-        using var blob = await BufferedBlob.ReadAsync(body, length, expected.Algorithm, cancellationToken);
-        if (blob.Digest != expected) return new CompleteResult(false, blob.Digest, length);
-        if (await blobs.FindAsync(expected, cancellationToken) is not { } existing || existing.StoredAt <= keepIfStoredAfter)
-        {
-            await blobs.StoreWholeAsync(expected, blob.Content, cancellationToken);
-        }
-        return new CompleteResult(true, expected, length);
+        return BufferedBlob.VerifyThenStoreAsync(body, length, expected, blobs, keepIfStoredAfter,
+            blob => blobs.StoreWholeAsync(expected, blob.Content, cancellationToken), cancellationToken);
     }
 
     public Task CreateAsync(string id, DigestAlgorithm algorithm, CancellationToken cancellationToken = default) =>

@@ -43,17 +43,12 @@ public sealed class S3UploadStore(S3Bucket bucket, S3BlobStore blobs) : IUploadS
     /// <summary>One segment: what fits a single PutObject held in memory.</summary>
     public long MonolithicLimit => SegmentBytes;
 
-    public async Task<CompleteResult> StoreWholeAsync(Digest expected, Stream body, long length, DateTimeOffset keepIfStoredAfter,
+    public Task<CompleteResult> StoreWholeAsync(Digest expected, Stream body, long length, DateTimeOffset keepIfStoredAfter,
         CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, MonolithicLimit);
-        using var blob = await BufferedBlob.ReadAsync(body, length, expected.Algorithm, cancellationToken);
-        if (blob.Digest != expected) return new CompleteResult(false, blob.Digest, length);
-        if (await blobs.FindAsync(expected, cancellationToken) is not { } existing || existing.StoredAt <= keepIfStoredAfter)
-        {
-            await blobs.StoreWholeAsync(expected, blob.Buffer, blob.Length, cancellationToken);
-        }
-        return new CompleteResult(true, expected, length);
+        return BufferedBlob.VerifyThenStoreAsync(body, length, expected, blobs, keepIfStoredAfter,
+            blob => blobs.StoreWholeAsync(expected, blob.Buffer, blob.Length, cancellationToken), cancellationToken);
     }
 
     public Task CreateAsync(string id, DigestAlgorithm algorithm, CancellationToken cancellationToken = default) =>

@@ -44,6 +44,23 @@ public sealed class BufferedBlob : IDisposable
         }
     }
 
+    /// <summary>
+    /// What an <see cref="IMonolithicUploadStore"/> does with a whole blob: read and verify it, then
+    /// <paramref name="write"/> it unless <paramref name="blobs"/> already holds a copy stored after
+    /// <paramref name="keepIfStoredAfter"/>.
+    /// </summary>
+    public static async Task<CompleteResult> VerifyThenStoreAsync(Stream body, long length, Digest expected, Blobs.IBlobStore blobs,
+        DateTimeOffset keepIfStoredAfter, Func<BufferedBlob, Task> write, CancellationToken cancellationToken)
+    {
+        using var blob = await ReadAsync(body, length, expected.Algorithm, cancellationToken);
+        if (blob.Digest != expected) return new CompleteResult(false, blob.Digest, length);
+        if (await blobs.FindAsync(expected, cancellationToken) is not { } existing || existing.StoredAt <= keepIfStoredAfter)
+        {
+            await write(blob);
+        }
+        return new CompleteResult(true, expected, length);
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _buffer, null) is { } buffer) SegmentBuffers.Return(buffer);

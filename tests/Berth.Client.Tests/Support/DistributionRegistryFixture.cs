@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 
 namespace Berth.Client.Tests.Support;
 
@@ -37,7 +36,7 @@ public class DistributionRegistryFixture : ITestRegistry, IAsyncLifetime
         var log = "";
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            _port = FreePort();
+            _port = Berth.Testing.Backends.FreePort.Next();
             var config = Path.Combine(root, "config.yml");
             await File.WriteAllTextAsync(config, $"""
                 version: 0.1
@@ -92,13 +91,6 @@ public class DistributionRegistryFixture : ITestRegistry, IAsyncLifetime
             await Task.Delay(100);
         }
         return false;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private async Task StopProcessAsync()

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace Berth.Testing.Backends;
@@ -57,7 +56,7 @@ public sealed class PostgreSqlCluster : IAsyncDisposable
         var runAs = Environment.IsPrivilegedProcess ? UnprivilegedUser() : null;
         var folder = Path.Combine(Path.GetTempPath(), "berth-pg-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(folder);
-        var cluster = new PostgreSqlCluster(binaries, runAs, folder, FreePort());
+        var cluster = new PostgreSqlCluster(binaries, runAs, folder, FreePort.Next());
         try
         {
             // initdb refuses to run as root: the cluster belongs to an unprivileged user, who must own the folder.
@@ -172,7 +171,7 @@ public sealed class PostgreSqlCluster : IAsyncDisposable
             catch (InvalidOperationException) when (attempt < 3)
             {
                 // Another process took the port between probing and binding: try another one.
-                Port = FreePort();
+                Port = FreePort.Next();
             }
         }
     }
@@ -249,13 +248,6 @@ public sealed class PostgreSqlCluster : IAsyncDisposable
     /// <summary>The account the cluster runs as when the tests run as root: the packaged "postgres" user, else "nobody".</summary>
     private static string UnprivilegedUser() =>
         File.ReadLines("/etc/passwd").Any(line => line.StartsWith("postgres:", StringComparison.Ordinal)) ? "postgres" : "nobody";
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static string Quote(string text) => "'" + text.Replace("'", "'\\''") + "'";
 }
