@@ -21,6 +21,9 @@ internal static partial class CacheLog
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Cache: upstream {Upstream} failed for {Repository}:{Reference} and nothing may be served instead: {Why}")]
     public static partial void UpstreamFailed(this ILogger logger, string upstream, string repository, string reference, string why);
 
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Cache: evicted {Repository}@{Digest}, last pulled {Unused} ago")]
+    public static partial void Evicted(this ILogger logger, string repository, string digest, TimeSpan unused);
+
     [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Cache: upstream no longer has {Repository}:{Tag}; the cached tag is removed")]
     public static partial void TagGoneUpstream(this ILogger logger, string repository, string tag);
 }

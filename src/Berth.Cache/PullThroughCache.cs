@@ -26,6 +26,7 @@ public sealed class PullThroughCache : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SingleFlight<RegistryError?> _flights = new();
+    private readonly CacheEviction _eviction;
 
     public PullThroughCache(CacheOptions options, BerthRegistry registry, TimeProvider time, ILogger logger)
     {
@@ -34,6 +35,7 @@ public sealed class PullThroughCache : IDisposable
         _registry = registry;
         _time = time;
         _logger = logger;
+        _eviction = new CacheEviction(registry, time, logger);
     }
 
     public IReadOnlyList<Upstream> Upstreams => _upstreams;
@@ -69,7 +71,25 @@ public sealed class PullThroughCache : IDisposable
     }
 
     /// <summary>Makes the registry able to answer a read of <paramref name="reference"/>; an error when it cannot and upstream failed.</summary>
-    public Task<RegistryError?> PrepareManifestAsync(CachedRepository repository, string reference, CancellationToken cancellationToken)
+    public async Task<RegistryError?> PrepareManifestAsync(CachedRepository repository, string reference, CancellationToken cancellationToken)
+    {
+        var refusal = await FillManifestAsync(repository, reference, cancellationToken);
+        if (refusal is null) _eviction.Pulled(repository.LocalName, reference);
+        return refusal;
+    }
+
+    /// <summary>
+    /// Evicts, for every upstream, cached manifests unused for its <c>evictAfter</c> or beyond its <c>maxBytes</c>;
+    /// garbage collection then removes the blobs no repository links any more.
+    /// </summary>
+    public async Task<int> EvictAsync(CancellationToken cancellationToken = default)
+    {
+        var evicted = 0;
+        foreach (var upstream in _upstreams) evicted += (await _eviction.EvictAsync(upstream, cancellationToken)).Count;
+        return evicted;
+    }
+
+    private Task<RegistryError?> FillManifestAsync(CachedRepository repository, string reference, CancellationToken cancellationToken)
     {
         if (!ManifestReference.TryParse(reference, out var parsed, out _)) return Task.FromResult<RegistryError?>(null);
         if (!parsed.IsTag)
@@ -85,15 +105,21 @@ public sealed class PullThroughCache : IDisposable
         return _flights.RunAsync($"tag {repository.LocalName}:{tag}", () => RefreshTagAsync(repository, tag), cancellationToken);
     }
 
-    /// <summary>Makes the registry hold the blob <paramref name="digest"/> in the repository, fetching it once however many ask.</summary>
-    public async Task<RegistryError?> PrepareBlobAsync(CachedRepository repository, string digest, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes the registry hold the blob <paramref name="digest"/> in the repository, fetching it once however many
+    /// ask. The request that starts the fetch may pass <paramref name="firstClient"/>, which then receives the
+    /// bytes while they are stored (when it has <see cref="IFirstClientSink.Started"/>, its response is complete);
+    /// the others wait and are served from the store.
+    /// </summary>
+    public async Task<RegistryError?> PrepareBlobAsync(CachedRepository repository, string digest, IFirstClientSink? firstClient,
+        CancellationToken cancellationToken)
     {
         if (!Digest.TryParse(digest, out var parsed)) return null;
         if ((await _registry.Blobs.ReadAsync(repository.LocalName, digest, RequestPreconditions.None, cancellationToken)).IsSuccess)
         {
             return await Served(CacheOutcome.Hit, repository, digest);
         }
-        return await _flights.RunAsync($"blob {repository.LocalName}@{digest}", () => FetchBlobAsync(repository, parsed), cancellationToken);
+        return await _flights.RunAsync($"blob {repository.LocalName}@{digest}", () => FetchBlobAsync(repository, parsed, firstClient), cancellationToken);
     }
 
     /// <summary>A refusal for a write under a cached prefix: the content belongs to the upstream.</summary>
@@ -173,7 +199,7 @@ public sealed class PullThroughCache : IDisposable
         }
     }
 
-    private async Task<RegistryError?> FetchBlobAsync(CachedRepository repository, Digest digest)
+    private async Task<RegistryError?> FetchBlobAsync(CachedRepository repository, Digest digest, IFirstClientSink? firstClient)
     {
         var uploads = _registry.Uploads;
         var started = await uploads.StartAsync(repository.LocalName, digest.Algorithm.Name);
@@ -183,11 +209,14 @@ public sealed class PullThroughCache : IDisposable
         try
         {
             var remote = repository.Upstream.Client.Repository(repository.RemoteName);
-            if (await remote.GetBlobSizeAsync(digest) is null) return null; // the local read answers BLOB_UNKNOWN
+            if (await remote.GetBlobSizeAsync(digest) is not { } size) return null; // the local read answers BLOB_UNKNOWN
             // No overall timeout: a large layer takes as long as it takes; a stalled upstream fails the read itself.
-            await using (var content = await remote.OpenBlobAsync(digest))
+            FirstClientCopyingStream? copying = null;
+            await using (var content = await remote.OpenBlobAsync(digest, size))
             {
-                var appended = await uploads.AppendAsync(repository.LocalName, id, content, null, null, CancellationToken.None);
+                Stream source = content;
+                if (firstClient is not null && await TryStartAsync(firstClient, digest, size)) source = copying = new FirstClientCopyingStream(content, firstClient);
+                var appended = await uploads.AppendAsync(repository.LocalName, id, source, null, null, CancellationToken.None);
                 if (!appended.IsSuccess) return appended.Error;
             }
             // The registry hashes what it stored: bytes that do not match the digest never become part of the cache.
@@ -199,6 +228,12 @@ public sealed class PullThroughCache : IDisposable
                     : completed.Error;
             }
             stored = true;
+            // Verified and linked: now the first client may have its last bytes.
+            if (copying is not null)
+            {
+                await copying.ReleaseHeldAsync();
+                await copying.DisposeAsync();
+            }
             return await Served(CacheOutcome.Miss, repository, digest.ToString());
         }
         catch (Exception e) when (IsUpstreamFailure(e))
@@ -208,6 +243,19 @@ public sealed class PullThroughCache : IDisposable
         finally
         {
             if (!stored) await uploads.CancelAsync(repository.LocalName, id);
+        }
+    }
+
+    private static async Task<bool> TryStartAsync(IFirstClientSink client, Digest digest, long size)
+    {
+        try
+        {
+            await client.StartAsync(digest, size);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
+        {
+            return false; // the client left before the fetch began; the cache fetches for the others all the same
         }
     }
 

@@ -65,6 +65,12 @@ public sealed class Upstream : IDisposable
 
     internal void Forget(string repository, string tag) => _confirmed.TryRemove(Key(repository, tag), out _);
 
+    /// <summary>Forgets every confirmation in a repository whose content was evicted, so the next pull asks upstream.</summary>
+    internal void ForgetRepository(string repository)
+    {
+        foreach (var key in _confirmed.Keys.Where(k => k.StartsWith(repository + ":", StringComparison.Ordinal))) _confirmed.TryRemove(key, out _);
+    }
+
     private static string Key(string repository, string tag) => repository + ":" + tag;
 
     public void Dispose() => Client.Dispose();

@@ -41,6 +41,9 @@ public sealed class InProcessBerth : IAsyncDisposable
     /// <summary>Authentication and access control, when the server was started with them.</summary>
     public BerthAuth? Auth => _server.Auth;
 
+    /// <summary>The pull-through cache, when the server was started with upstreams.</summary>
+    public Cache.PullThroughCache? Cache => _server.Cache;
+
     /// <summary>The server's clock: the system's, or the fake one the test passed in.</summary>
     public TimeProvider Time { get; }
 

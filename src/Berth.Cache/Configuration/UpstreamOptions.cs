@@ -34,6 +34,15 @@ public sealed record UpstreamOptions : IValidatableObject
     /// <summary>How long after its last successful check a cached tag may still be served while upstream fails.</summary>
     public TimeSpan MaxStale { get; init; } = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// A cached manifest nobody pulled for this long is evicted (its blobs then go with the next garbage
+    /// collection unless another repository holds them). Null: never for want of use.
+    /// </summary>
+    public TimeSpan? EvictAfter { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>The most bytes of blobs this upstream's cached manifests may reference; least recently pulled go first. Null: no cap.</summary>
+    public long? MaxBytes { get; init; }
+
     /// <summary>How long one upstream request may take before the cache gives up on it (and serves what it has).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -64,6 +73,8 @@ public sealed record UpstreamOptions : IValidatableObject
         if (Ttl < TimeSpan.Zero) yield return new ValidationResult("must not be negative", [nameof(Ttl)]);
         if (MaxStale < TimeSpan.Zero) yield return new ValidationResult("must not be negative", [nameof(MaxStale)]);
         if (Timeout <= TimeSpan.Zero) yield return new ValidationResult("must be positive", [nameof(Timeout)]);
+        if (EvictAfter <= TimeSpan.Zero) yield return new ValidationResult("must be positive", [nameof(EvictAfter)]);
+        if (MaxBytes <= 0) yield return new ValidationResult("must be positive", [nameof(MaxBytes)]);
     }
 
     // Records print every property; the password must never reach a log.

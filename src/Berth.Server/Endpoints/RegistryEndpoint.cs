@@ -87,16 +87,36 @@ internal sealed partial class RegistryEndpoint
     {
         var method = context.Request.Method;
         var isRead = HttpMethods.IsGet(method) || HttpMethods.IsHead(method);
+        if (route.Kind == RouteKind.Blob && HttpMethods.IsGet(method) && IsPlainRead(context.Request))
+        {
+            // The request that starts a fetch gets the bytes as they arrive; it stays until the fetch ends even if its
+            // client leaves, so nothing writes to a response that has been handed back to the server.
+            var firstClient = new FirstClientBlobResponse(context);
+            var failed = await _cache!.PrepareBlobAsync(cached, route.Reference, firstClient, CancellationToken.None);
+            if (firstClient.Started)
+            {
+                if (failed is not null) firstClient.Abort();
+                return;
+            }
+            if (failed is not null) await ErrorResponse.WriteAsync(context, failed);
+            else await Dispatch(context, route, method);
+            return;
+        }
         var refusal = (route.Kind, isRead) switch
         {
             (RouteKind.Manifest, true) => await _cache!.PrepareManifestAsync(cached, route.Reference, context.RequestAborted),
-            (RouteKind.Blob, true) => await _cache!.PrepareBlobAsync(cached, route.Reference, context.RequestAborted),
+            (RouteKind.Blob, true) => await _cache!.PrepareBlobAsync(cached, route.Reference, null, context.RequestAborted),
             (RouteKind.Manifest or RouteKind.Blob or RouteKind.UploadStart or RouteKind.Upload, false) => PullThroughCache.WriteRefused(cached),
             _ => null,
         };
         if (refusal is not null) await ErrorResponse.WriteAsync(context, refusal);
         else await Dispatch(context, route, method);
     }
+
+    /// <summary>A read with no range and no precondition: the only kind a whole 200 answers, whatever the state.</summary>
+    private static bool IsPlainRead(HttpRequest request) =>
+        request.Headers.Range.Count == 0 && request.Headers.IfMatch.Count == 0 && request.Headers.IfNoneMatch.Count == 0
+        && request.Headers.IfModifiedSince.Count == 0 && request.Headers.IfUnmodifiedSince.Count == 0 && request.Headers.IfRange.Count == 0;
 
     private static IEnumerable<KeyValuePair<string, string?>> QueryParameters(IQueryCollection query) =>
         query.SelectMany(p => p.Value.Count == 0

@@ -5,8 +5,12 @@ using Berth.Server.Logging;
 
 namespace Berth.Server.Hosting;
 
-/// <summary>Runs online garbage collection on a schedule inside <c>berth serve</c>.</summary>
-internal sealed partial class GarbageCollectionService(BerthRegistry registry, ServerOptions options, TimeProvider time, ILogger<GarbageCollectionService> logger)
+/// <summary>
+/// Runs online garbage collection on a schedule inside <c>berth serve</c>; with a pull-through cache, its eviction
+/// first, so the blobs of evicted manifests go in the same run once their grace period has passed.
+/// </summary>
+internal sealed partial class GarbageCollectionService(BerthRegistry registry, ServerOptions options, TimeProvider time, ILogger<GarbageCollectionService> logger,
+    Cache.PullThroughCache? cache = null)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -19,6 +23,7 @@ internal sealed partial class GarbageCollectionService(BerthRegistry registry, S
             {
                 try
                 {
+                    if (cache is not null) await cache.EvictAsync(stoppingToken);
                     var report = await registry.GarbageCollector.CollectAsync(dryRun: false);
                     if (report.SkippedBecauseAnotherCollectorRuns)
                     {

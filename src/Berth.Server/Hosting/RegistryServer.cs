@@ -30,6 +30,9 @@ public sealed class RegistryServer : IAsyncDisposable
     /// <summary>Authentication and access control, when enabled.</summary>
     public BerthAuth? Auth => _app.Services.GetService<BerthAuth>();
 
+    /// <summary>The pull-through cache, when upstreams are configured.</summary>
+    public Cache.PullThroughCache? Cache => _app.Services.GetService<Cache.PullThroughCache>();
+
     /// <summary>The base address actually bound, e.g. http://127.0.0.1:41234 when port 0 was asked for.</summary>
     public Uri Address =>
         new(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
