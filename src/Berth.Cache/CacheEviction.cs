@@ -17,15 +17,12 @@ namespace Berth.Cache;
 /// </summary>
 public sealed class CacheEviction(BerthRegistry registry, TimeProvider time, ILogger logger)
 {
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastPulled = new(StringComparer.Ordinal);
+    // Keyed by repository and reference as pulled (tag or digest), so recording a pull costs no read.
+    private readonly ConcurrentDictionary<(string Repository, string Reference), DateTimeOffset> _lastPulled = new();
     private readonly DateTimeOffset _startedAt = time.GetUtcNow();
 
     /// <summary>Records a pull of the manifest <paramref name="reference"/> (a tag or digest) of a cached repository.</summary>
-    internal void Pulled(string repository, string reference)
-    {
-        var read = registry.Manifests.Read(repository, reference, RequestPreconditions.None);
-        if (read.IsSuccess) _lastPulled[Key(repository, read.Value!.Manifest.Digest)] = time.GetUtcNow();
-    }
+    internal void Pulled(string repository, string reference) => _lastPulled[(repository, reference)] = time.GetUtcNow();
 
     /// <summary>Evicts what the upstream's rules say must go; returns the manifests deleted.</summary>
     public async Task<IReadOnlyList<string>> EvictAsync(Upstream upstream, CancellationToken cancellationToken = default)
@@ -36,12 +33,15 @@ public sealed class CacheEviction(BerthRegistry registry, TimeProvider time, ILo
         var cached = new List<CachedManifest>();
         foreach (var repository in CachedRepositories(upstream))
         {
+            var tagsOf = registry.Export.Tags(repository).ToLookup(t => t.Digest, t => t.Tag);
             foreach (var digest in registry.Export.ManifestDigests(repository))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var read = registry.Manifests.Read(repository, digest.ToString(), RequestPreconditions.None);
                 if (!read.IsSuccess) continue;
-                var pulled = _lastPulled.TryGetValue(Key(repository, digest), out var at) ? at : _startedAt;
+                // Pulled by digest or through any of its tags, whichever was last.
+                var pulled = tagsOf[digest].Append(digest.ToString())
+                    .Select(reference => _lastPulled.TryGetValue((repository, reference), out var at) ? at : _startedAt).Max();
                 cached.Add(new CachedManifest(repository, digest, pulled, ReferencedBlobs(read.Value!.Manifest.Content)));
             }
         }
@@ -62,7 +62,7 @@ public sealed class CacheEviction(BerthRegistry registry, TimeProvider time, ILo
         {
             var outcome = await registry.Manifests.DeleteAsync(manifest.Repository, manifest.Digest.ToString(), RequestPreconditions.None, $"cache:{upstream.Host}");
             if (!outcome.IsSuccess) continue;
-            _lastPulled.TryRemove(Key(manifest.Repository, manifest.Digest), out _);
+            _lastPulled.TryRemove((manifest.Repository, manifest.Digest.ToString()), out _);
             upstream.ForgetRepository(manifest.Repository);
             deleted.Add($"{manifest.Repository}@{manifest.Digest}");
             logger.Evicted(manifest.Repository, manifest.Digest.ToString(), now - manifest.LastPulled);
@@ -109,8 +109,6 @@ public sealed class CacheEviction(BerthRegistry registry, TimeProvider time, ILo
             }
         }
     }
-
-    private static string Key(string repository, Digest digest) => repository + "@" + digest;
 
     private sealed record CachedManifest(string Repository, Digest Digest, DateTimeOffset LastPulled, IReadOnlyList<(string Digest, long Size)> Blobs);
 }

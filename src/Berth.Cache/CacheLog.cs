@@ -11,6 +11,10 @@ internal static partial class CacheLog
     [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Cache {Outcome} {Repository}:{Reference} (upstream {Upstream})")]
     public static partial void Served(this ILogger logger, CacheOutcome outcome, string repository, string reference, string upstream);
 
+    // A hit is the common case and costs no upstream request: at Debug, so the request log stays one line per request.
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Debug, Message = "Cache Hit {Repository}:{Reference} (upstream {Upstream})")]
+    public static partial void Hit(this ILogger logger, string repository, string reference, string upstream);
+
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Cache: upstream moved {Repository}:{Tag} from {OldDigest} to {NewDigest}")]
     public static partial void TagMoved(this ILogger logger, string repository, string tag, string oldDigest, string newDigest);
 

@@ -126,10 +126,13 @@ public sealed class PullThroughCache : IDisposable
     public static RegistryError WriteRefused(CachedRepository repository) => RegistryError.Unsupported(
         $"'{repository.LocalName}' is a pull-through cache of {repository.Upstream.Host}/{repository.RemoteName}: push, tag and delete there", 405);
 
+    /// <summary>
+    /// Confirmed within the ttl. A confirmed tag is stored (only upstream's deletion and eviction remove it, and
+    /// both forget the confirmation), so this costs no read: a hit reads the store once, as a local pull does.
+    /// </summary>
     private bool IsFresh(CachedRepository repository, string tag) =>
         repository.Upstream.ConfirmedAt(repository.LocalName, tag) is { } confirmed
-        && _time.GetUtcNow() - confirmed < repository.Upstream.Options.Ttl
-        && _registry.Manifests.Read(repository.LocalName, tag, RequestPreconditions.None).IsSuccess;
+        && _time.GetUtcNow() - confirmed < repository.Upstream.Options.Ttl;
 
     private async Task<RegistryError?> RefreshTagAsync(CachedRepository repository, string tag)
     {
@@ -276,7 +279,8 @@ public sealed class PullThroughCache : IDisposable
 
     private Task<RegistryError?> Served(CacheOutcome outcome, CachedRepository repository, string reference)
     {
-        _logger.Served(outcome, repository.LocalName, reference, repository.Upstream.Host);
+        if (outcome == CacheOutcome.Hit) _logger.Hit(repository.LocalName, reference, repository.Upstream.Host);
+        else _logger.Served(outcome, repository.LocalName, reference, repository.Upstream.Host);
         return Task.FromResult<RegistryError?>(null);
     }
 
