@@ -154,7 +154,10 @@ public sealed class PullThroughCache : IDisposable
                 upstream.Confirm(repository.LocalName, tag, now);
                 return await Served(CacheOutcome.Miss, repository, tag);
             }
-            var revalidation = await remote.RevalidateManifestAsync(tag, digest, timeout.Token);
+            var revalidation = upstream.IgnoresConditions
+                ? await CompareByHeadAsync(remote, tag, digest, timeout.Token)
+                : await remote.RevalidateManifestAsync(tag, digest, timeout.Token);
+            if (revalidation is { BodyTransferred: true, IsUnchanged: true }) upstream.IgnoresConditions = true;
             if (revalidation is null)
             {
                 // Deleted upstream: the cache follows rather than serve a tag that no longer exists there.
@@ -184,6 +187,17 @@ public sealed class PullThroughCache : IDisposable
             }
             return Failed(repository, tag, e);
         }
+    }
+
+    /// <summary>For an upstream that ignores If-None-Match: a HEAD, and the body only when the digest moved.</summary>
+    private static async Task<Client.ManifestRevalidation?> CompareByHeadAsync(Client.RepositoryClient remote, string tag, Digest held,
+        CancellationToken cancellationToken)
+    {
+        var head = await remote.HeadManifestAsync(tag, cancellationToken);
+        if (head is null) return null;
+        if (head.Digest == held.ToString()) return new Client.ManifestRevalidation(null);
+        var fetched = await remote.TryGetManifestAsync(tag, cancellationToken);
+        return fetched is null ? null : new Client.ManifestRevalidation(fetched.Digest == held ? null : fetched);
     }
 
     private async Task<RegistryError?> FetchByDigestAsync(CachedRepository repository, Digest digest)

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using Berth.Cache.Configuration;
 using Berth.Client;
 using Berth.Client.Auth;
@@ -22,15 +24,40 @@ public sealed class Upstream : IDisposable
         ICredentialProvider? credentials = options.Username is { } user
             ? new StaticCredentialProvider(new RegistryCredential(user, options.Password!))
             : options.DockerConfig is { } config ? new DockerConfigCredentialStore(config) : null;
+        var authority = options.CaCertificate is { } file ? X509Certificate2.CreateFromPem(File.ReadAllText(file)) : null;
         Client = new RegistryClientBuilder(Host)
             .WithCredentials(credentials)
             .AllowPlainHttp(url.Scheme == Uri.UriSchemeHttp)
-            .Configure(o => o with { UserAgent = "berth-cache/0.1" })
+            .Configure(o => o with
+            {
+                UserAgent = "berth-cache/0.1",
+                ForceTls = url.Scheme == Uri.UriSchemeHttps,
+                ConfigureTransport = authority is null ? null : transport => transport.SslOptions.RemoteCertificateValidationCallback =
+                    (_, certificate, _, errors) => TrustedBy(authority, certificate, errors),
+            })
             .Build();
         Prefix = options.Prefix.TrimEnd('/');
     }
 
     public UpstreamOptions Options { get; }
+
+    /// <summary>
+    /// The upstream's certificate chains to the configured authority (RFC 5280 path validation with it as the only
+    /// root) and names the host; the system's roots are not consulted for this upstream.
+    /// </summary>
+    private static bool TrustedBy(X509Certificate2 authority, X509Certificate? presented, SslPolicyErrors errors)
+    {
+        if (presented is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch) || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
+        {
+            return false;
+        }
+        using var certificate = X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate);
+    }
 
     /// <summary>"host[:port]" of the upstream, as logs and errors name it.</summary>
     public string Host { get; }
@@ -38,6 +65,12 @@ public sealed class Upstream : IDisposable
     public string Prefix { get; }
 
     public RegistryClient Client { get; }
+
+    /// <summary>
+    /// Set once the upstream answered a held digest's If-None-Match with the whole body: from then on a tag is
+    /// checked with a HEAD comparing Docker-Content-Digest, which transfers no body either.
+    /// </summary>
+    public bool IgnoresConditions { get; internal set; }
 
     /// <summary>The upstream name of a local name under this prefix, or null when the name is outside it.</summary>
     public string? RemoteNameOf(string localName)

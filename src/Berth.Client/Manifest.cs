@@ -103,6 +103,9 @@ public sealed record FetchedManifest(Manifest Manifest, string? EntityTag)
 public sealed record ManifestRevalidation(FetchedManifest? Changed)
 {
     public bool IsUnchanged => Changed is null;
+
+    /// <summary>The registry sent the manifest's body although the condition held: it does not honour If-None-Match.</summary>
+    public bool BodyTransferred { get; init; }
 }
 
 /// <summary>What a manifest PUT returned.</summary>

@@ -151,7 +151,7 @@ public sealed class RegistryClient : IDisposable
     private static Uri ResolveBaseAddress(RegistryClientOptions options)
     {
         var host = options.Registry;
-        var plain = options.AllowPlainHttp || IsLoopback(host);
+        var plain = !options.ForceTls && (options.AllowPlainHttp || IsLoopback(host));
         return new Uri($"{(plain ? "http" : "https")}://{host}/");
     }
 

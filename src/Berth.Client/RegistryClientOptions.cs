@@ -14,6 +14,9 @@ public sealed record RegistryClientOptions
     /// </summary>
     public bool AllowPlainHttp { get; init; }
 
+    /// <summary>Speak https even to a loopback host (a local registry that terminates TLS itself).</summary>
+    public bool ForceTls { get; init; }
+
     public ICredentialProvider? Credentials { get; init; }
 
     /// <summary>Blobs up to this size go in one PUT; larger ones are sent in chunks of <see cref="ChunkSize"/>.</summary>

@@ -65,7 +65,7 @@ public sealed partial class RepositoryClient
         if (response.StatusCode == HttpStatusCode.NotModified) return new ManifestRevalidation(null);
         await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
         var fetched = await ReadManifestAsync(response, reference, cancellationToken).ConfigureAwait(false);
-        return new ManifestRevalidation(fetched.Digest == held ? null : fetched);
+        return new ManifestRevalidation(fetched.Digest == held ? null : fetched) { BodyTransferred = true };
     }
 
     /// <summary>HEAD a manifest: its descriptor, or null on 404.</summary>

@@ -98,6 +98,31 @@ public sealed class PullThroughCacheTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnUpstreamThatIgnoresIfNoneMatch_IsCheckedWithAHeadFromThenOn_AndNoBodyComesAgain()
+    {
+        var digest = await _upstream.Registry.PushImageAsync("team/app", "v1", TestImage.FromSeed(13));
+        await PullAsync($"{Prefix}/team/app", "v1");
+        _proxy.IgnoreConditions = true;
+
+        _time.Advance(Ttl + TimeSpan.FromSeconds(1));
+        _proxy.Clear();
+        await PullAsync($"{Prefix}/team/app", "v1");
+        var first = Assert.Single(UpstreamRegistryRequests());
+        Assert.Equal(("GET", 200), (first.Method, first.Status)); // the condition was dropped: the body came back
+
+        _time.Advance(Ttl + TimeSpan.FromSeconds(1));
+        _proxy.Clear();
+        Assert.Equal(digest.ToString(), (await PullAsync($"{Prefix}/team/app", "v1")).Digest);
+        var second = Assert.Single(UpstreamRegistryRequests());
+        Assert.Equal(("HEAD", "/v2/team/app/manifests/v1", 200, 0L), (second.Method, second.PathAndQuery, second.Status, second.BodyBytes));
+
+        // A move is still noticed: the HEAD shows another digest, then the new manifest is fetched.
+        var moved = await _upstream.Registry.PushImageAsync("team/app", "v1", TestImage.FromSeed(14));
+        _time.Advance(Ttl + TimeSpan.FromSeconds(1));
+        Assert.Equal(moved.ToString(), (await PullAsync($"{Prefix}/team/app", "v1")).Digest);
+    }
+
+    [Fact]
     public async Task UpstreamMovesTheTag_TheNextPullAfterTtlGetsTheNewDigest_AndTheTagHistoryRecordsTheMove()
     {
         var old = await _upstream.Registry.PushImageAsync("team/app", "latest", TestImage.FromSeed(2));

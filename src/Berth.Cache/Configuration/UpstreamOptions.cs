@@ -28,6 +28,12 @@ public sealed record UpstreamOptions : IValidatableObject
     /// <summary>A docker config.json whose credentials for the upstream's host are used when no username is set.</summary>
     public string? DockerConfig { get; init; }
 
+    /// <summary>
+    /// A PEM file with the certificate authority that signed the upstream's TLS certificate (a private registry);
+    /// null: the system's trust store.
+    /// </summary>
+    public string? CaCertificate { get; init; }
+
     /// <summary>How long a cached tag is served without asking upstream.</summary>
     public TimeSpan Ttl { get; init; } = TimeSpan.FromMinutes(5);
 
@@ -69,6 +75,7 @@ public sealed record UpstreamOptions : IValidatableObject
         {
             yield return new ValidationResult("must be a repository name prefix such as 'library'", [nameof(RemotePrefix)]);
         }
+        if (CaCertificate is { } ca && !File.Exists(ca)) yield return new ValidationResult($"no such file: {ca}", [nameof(CaCertificate)]);
         if ((Username is null) != (Password is null)) yield return new ValidationResult("username and password go together", [nameof(Username), nameof(Password)]);
         if (Ttl < TimeSpan.Zero) yield return new ValidationResult("must not be negative", [nameof(Ttl)]);
         if (MaxStale < TimeSpan.Zero) yield return new ValidationResult("must not be negative", [nameof(MaxStale)]);

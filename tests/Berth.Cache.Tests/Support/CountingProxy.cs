@@ -40,6 +40,9 @@ public sealed class CountingProxy : IAsyncDisposable
     /// <summary>Answer every request with 503, as an upstream that is down behind its load balancer.</summary>
     public bool Down { get; set; }
 
+    /// <summary>Drop If-None-Match before forwarding: an upstream that ignores conditional requests.</summary>
+    public bool IgnoreConditions { get; set; }
+
     /// <summary>Flip the first byte of every blob body relayed.</summary>
     public bool CorruptBlobs { get; set; }
 
@@ -75,7 +78,7 @@ public sealed class CountingProxy : IAsyncDisposable
         if (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0) forwarded.Content = new StreamContent(request.Body);
         foreach (var (name, values) in request.Headers)
         {
-            if (HopByHop.Contains(name)) continue;
+            if (HopByHop.Contains(name) || (IgnoreConditions && name.Equals("If-None-Match", StringComparison.OrdinalIgnoreCase))) continue;
             if (!forwarded.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values)) forwarded.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
         }
         using var answer = await _upstream.SendAsync(forwarded, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);

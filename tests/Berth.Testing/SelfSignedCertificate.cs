@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Berth.Server.Tests.Support;
+namespace Berth.Testing;
 
 /// <summary>A throwaway certificate for 127.0.0.1 and localhost, written as PEM files the server reads.</summary>
 public sealed class SelfSignedCertificate : IDisposable
