@@ -141,6 +141,10 @@ public sealed class PullThroughCache : IDisposable
         var upstream = repository.Upstream;
         var held = _registry.Manifests.Read(repository.LocalName, tag, RequestPreconditions.None);
         var heldDigest = held.IsSuccess ? held.Value!.Manifest.Digest : (Digest?)null;
+        if (heldDigest is not null && upstream.IsFailing(repository.LocalName, tag, _time.GetUtcNow()) && WithinMaxStale(upstream, repository, tag, held))
+        {
+            return await Served(CacheOutcome.Stale, repository, tag);
+        }
         try
         {
             using var timeout = new CancellationTokenSource(upstream.Options.Timeout);
@@ -178,16 +182,25 @@ public sealed class PullThroughCache : IDisposable
         }
         catch (Exception e) when (IsUpstreamFailure(e))
         {
-            var lastGood = upstream.ConfirmedAt(repository.LocalName, tag) ?? (held.IsSuccess ? held.Value!.LastModified : null);
-            var age = lastGood is { } at ? _time.GetUtcNow() - at : TimeSpan.MaxValue;
-            if (heldDigest is not null && age <= upstream.Options.MaxStale)
+            if (heldDigest is not null && WithinMaxStale(upstream, repository, tag, held))
             {
-                _logger.ServingStale(upstream.Host, repository.LocalName, tag, Describe(e), age);
+                var now = _time.GetUtcNow();
+                _logger.ServingStale(upstream.Host, repository.LocalName, tag, Describe(e), now - LastGood(upstream, repository, tag, held)!.Value);
+                upstream.Failing(repository.LocalName, tag, now + (upstream.Options.Ttl < StaleBackOff ? upstream.Options.Ttl : StaleBackOff));
                 return await Served(CacheOutcome.Stale, repository, tag);
             }
             return Failed(repository, tag, e);
         }
     }
+
+    /// <summary>How long a stale copy is served without asking a failing upstream again (or the ttl, if shorter).</summary>
+    private static readonly TimeSpan StaleBackOff = TimeSpan.FromSeconds(30);
+
+    private static DateTimeOffset? LastGood(Upstream upstream, CachedRepository repository, string tag, Registry.Results.Result<Registry.Operations.ManifestRead> held) =>
+        upstream.ConfirmedAt(repository.LocalName, tag) ?? (held.IsSuccess ? held.Value!.LastModified : null);
+
+    private bool WithinMaxStale(Upstream upstream, CachedRepository repository, string tag, Registry.Results.Result<Registry.Operations.ManifestRead> held) =>
+        LastGood(upstream, repository, tag, held) is { } at && _time.GetUtcNow() - at <= upstream.Options.MaxStale;
 
     /// <summary>For an upstream that ignores If-None-Match: a HEAD, and the body only when the digest moved.</summary>
     private static async Task<Client.ManifestRevalidation?> CompareByHeadAsync(Client.RepositoryClient remote, string tag, Digest held,

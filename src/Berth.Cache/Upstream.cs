@@ -15,6 +15,7 @@ namespace Berth.Cache;
 public sealed class Upstream : IDisposable
 {
     private readonly ConcurrentDictionary<string, DateTimeOffset> _confirmed = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _failing = new(StringComparer.Ordinal);
 
     public Upstream(UpstreamOptions options)
     {
@@ -94,9 +95,22 @@ public sealed class Upstream : IDisposable
     internal DateTimeOffset? ConfirmedAt(string repository, string tag) =>
         _confirmed.TryGetValue(Key(repository, tag), out var at) ? at : null;
 
-    internal void Confirm(string repository, string tag, DateTimeOffset at) => _confirmed[Key(repository, tag)] = at;
+    internal void Confirm(string repository, string tag, DateTimeOffset at)
+    {
+        _confirmed[Key(repository, tag)] = at;
+        _failing.TryRemove(Key(repository, tag), out _);
+    }
 
     internal void Forget(string repository, string tag) => _confirmed.TryRemove(Key(repository, tag), out _);
+
+    /// <summary>
+    /// After a failed check, the stale copy is served without asking again for a while, so a hanging upstream costs
+    /// one timeout per tag and back-off period rather than one per pull.
+    /// </summary>
+    internal void Failing(string repository, string tag, DateTimeOffset until) => _failing[Key(repository, tag)] = until;
+
+    internal bool IsFailing(string repository, string tag, DateTimeOffset now) =>
+        _failing.TryGetValue(Key(repository, tag), out var until) && now < until;
 
     /// <summary>Forgets every confirmation in a repository whose content was evicted, so the next pull asks upstream.</summary>
     internal void ForgetRepository(string repository)
