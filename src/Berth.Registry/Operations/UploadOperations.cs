@@ -168,6 +168,18 @@ public sealed class UploadOperations
         if (Find(name, id) is null) return RegistryError.BlobUploadUnknown();
         if (digestText is null) return RegistryError.DigestInvalid("the digest query parameter is required to complete an upload");
         if (Validate.Digest(digestText, out var digest) is { } digestError) return digestError;
+        if (await IsWholeBlobInClosingPutAsync(id, lastChunk, contentRange, contentLength, cancellationToken) is { } whole)
+        {
+            // POST, then one PUT with the whole body (containerd, Berth.Client and others for small blobs): a
+            // monolithic upload in two requests, stored in one step like POST ?digest=.
+            var pushed = await PushWholeAsync(whole, name, digest, lastChunk!, contentLength!.Value, cancellationToken);
+            if (pushed.IsSuccess)
+            {
+                await _metadata.DeleteUploadAsync(id);
+                await _area.DeleteAsync(id, cancellationToken);
+            }
+            return pushed;
+        }
         if (lastChunk is not null)
         {
             // The last chunk obeys the same ordering rule as a PATCH: out of order is 416 and the session stays open.
@@ -194,6 +206,15 @@ public sealed class UploadOperations
             return RegistryError.Unavailable("the blob was being garbage-collected at the same moment; retry the upload");
         }
         return digest;
+    }
+
+    /// <summary>The store to take the closing PUT's body in one step, when the session holds nothing yet and the body fits.</summary>
+    private async Task<IMonolithicUploadStore?> IsWholeBlobInClosingPutAsync(string id, Stream? lastChunk, string? contentRange, long? contentLength,
+        CancellationToken cancellationToken)
+    {
+        if (lastChunk is null || !string.IsNullOrWhiteSpace(contentRange) || _area is not IMonolithicUploadStore whole) return null;
+        if (contentLength is not { } length || length > whole.MonolithicLimit) return null;
+        return await _area.LengthOfAsync(id, cancellationToken) == 0 ? whole : null;
     }
 
     public async Task<Result<string>> CancelAsync(string name, string id)
