@@ -15,31 +15,54 @@ namespace Berth.Auth;
 public sealed class BerthAuth : IDisposable
 {
     private readonly List<TokenKey> _keys = [];
+    private readonly FailedLoginLimiter _failedLogins;
+    private readonly TimeProvider _time;
+    private volatile Accounts _accounts;
+
+    /// <summary>Who may log in and what the rules allow: swapped whole by <see cref="Reload"/>.</summary>
+    private sealed record Accounts(UserDirectory Users, PasswordAuthenticator Passwords, Authorizer Authorizer);
 
     private BerthAuth(AuthOptions options, UserDirectory users, AccessPolicy policy, TokenKey signingKey,
         IReadOnlyList<TrustedIssuer> issuers, TimeProvider time)
     {
         Options = options;
-        Users = users;
-        var cacheCapacity = options.PasswordCacheLifetime > TimeSpan.Zero ? VerifiedCredentialCache.DefaultCapacity : 0;
-        Passwords = new PasswordAuthenticator(users,
-            new FailedLoginLimiter(options.FailedLoginsPerClient, options.FailedLoginsPerUser, options.FailedLoginWindow, time),
-            new VerifiedCredentialCache(time, options.PasswordCacheLifetime, cacheCapacity));
-        Authorizer = new Authorizer(policy);
+        _time = time;
+        _failedLogins = new FailedLoginLimiter(options.FailedLoginsPerClient, options.FailedLoginsPerUser, options.FailedLoginWindow, time);
+        _accounts = AccountsFor(options, users, policy);
         Issuer = new TokenIssuer(signingKey, options.Issuer, options.Service, options.TokenLifetime, options.RefreshTokenLifetime, time);
         Validator = new TokenValidator(issuers, options.ClockSkew, time);
         Tokens = new TokenRequests.TokenService(this);
         _keys.AddRange(issuers.SelectMany(i => i.Keys));
     }
 
+    /// <summary>The options Berth started with; <see cref="Reload"/> changes users and rules, not these.</summary>
     public AuthOptions Options { get; }
 
-    public UserDirectory Users { get; }
+    public UserDirectory Users => _accounts.Users;
 
     /// <summary>Password checks with the failed-login limiter and the cache of verified credentials in front of bcrypt.</summary>
-    public PasswordAuthenticator Passwords { get; }
+    public PasswordAuthenticator Passwords => _accounts.Passwords;
 
-    public Authorizer Authorizer { get; }
+    public Authorizer Authorizer => _accounts.Authorizer;
+
+    /// <summary>
+    /// Takes the users (htpasswd file and config), groups and access rules of <paramref name="options"/> while running.
+    /// Credentials verified before are forgotten, so a removed user or a changed password stops working at once;
+    /// failed-login counts are kept, so a reload is no way around a lockout. Tokens already issued keep the access
+    /// they were granted until they expire (their lifetime is short). Throws, changing nothing, when a file is bad.
+    /// </summary>
+    public void Reload(AuthOptions options) => _accounts = AccountsFor(options, LoadUsers(options), new AccessPolicy(options.Access));
+
+    private Accounts AccountsFor(AuthOptions options, UserDirectory users, AccessPolicy policy)
+    {
+        var cacheCapacity = options.PasswordCacheLifetime > TimeSpan.Zero ? VerifiedCredentialCache.DefaultCapacity : 0;
+        var passwords = new PasswordAuthenticator(users, _failedLogins,
+            new VerifiedCredentialCache(_time, options.PasswordCacheLifetime, cacheCapacity));
+        return new Accounts(users, passwords, new Authorizer(policy));
+    }
+
+    private static UserDirectory LoadUsers(AuthOptions options) =>
+        new(options.Htpasswd is { } file ? HtpasswdFile.Load(file) : [], options.Users, options.Groups);
 
     public TokenIssuer Issuer { get; }
 
@@ -52,8 +75,7 @@ public sealed class BerthAuth : IDisposable
 
     public static BerthAuth Create(AuthOptions options, string dataDirectory, TimeProvider? time = null)
     {
-        var htpasswd = options.Htpasswd is { } file ? HtpasswdFile.Load(file) : [];
-        var users = new UserDirectory(htpasswd, options.Users, options.Groups);
+        var users = LoadUsers(options);
         var policy = new AccessPolicy(options.Access);
         time ??= TimeProvider.System;
         var keyDirectory = KeyDirectory(dataDirectory);

@@ -21,7 +21,7 @@ namespace Berth.Cache;
 /// </summary>
 public sealed class PullThroughCache : IDisposable
 {
-    private readonly IReadOnlyList<Upstream> _upstreams;
+    private volatile IReadOnlyList<Upstream> _upstreams;
     private readonly BerthRegistry _registry;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -30,8 +30,7 @@ public sealed class PullThroughCache : IDisposable
 
     public PullThroughCache(CacheOptions options, BerthRegistry registry, TimeProvider time, ILogger logger)
     {
-        // Longest prefix first, so "hub/library" wins over "hub" for names under both.
-        _upstreams = options.Upstreams.Select(o => new Upstream(o)).OrderByDescending(u => u.Prefix.Length).ToList();
+        _upstreams = Build(options);
         _registry = registry;
         _time = time;
         _logger = logger;
@@ -39,6 +38,28 @@ public sealed class PullThroughCache : IDisposable
     }
 
     public IReadOnlyList<Upstream> Upstreams => _upstreams;
+
+    /// <summary>
+    /// Takes new upstreams while running (config reload). Requests in flight finish on the upstreams they started
+    /// with, which are closed a while later; what each knew about tag freshness is dropped, so the next pull of a
+    /// tag asks upstream once (a conditional request: nothing is transferred when the tag did not move).
+    /// </summary>
+    public void Reload(CacheOptions options)
+    {
+        var retired = _upstreams;
+        _upstreams = Build(options);
+        _ = Task.Delay(RetiredUpstreamLifetime, _time).ContinueWith(_ =>
+        {
+            foreach (var upstream in retired) upstream.Dispose();
+        }, TaskScheduler.Default);
+    }
+
+    /// <summary>Longer than any upstream request may take (a large layer from a slow upstream).</summary>
+    private static readonly TimeSpan RetiredUpstreamLifetime = TimeSpan.FromMinutes(30);
+
+    // Longest prefix first, so "hub/library" wins over "hub" for names under both.
+    private static List<Upstream> Build(CacheOptions options) =>
+        options.Upstreams.Select(o => new Upstream(o)).OrderByDescending(u => u.Prefix.Length).ToList();
 
     /// <summary>The upstream a local repository name is cached from, or null for an ordinary repository.</summary>
     public CachedRepository? Find(string localName)
@@ -299,6 +320,7 @@ public sealed class PullThroughCache : IDisposable
     private RegistryError Failed(CachedRepository repository, string reference, Exception e)
     {
         var why = Describe(e);
+        CacheMetrics.UpstreamFailed();
         _logger.UpstreamFailed(repository.Upstream.Host, repository.LocalName, reference, why);
         return RegistryError.UpstreamUnavailable(
             $"the upstream {repository.Upstream.Host} of this pull-through cache failed for {repository.RemoteName}:{reference} ({why}) and the cache holds no copy it may serve");
@@ -306,6 +328,7 @@ public sealed class PullThroughCache : IDisposable
 
     private Task<RegistryError?> Served(CacheOutcome outcome, CachedRepository repository, string reference)
     {
+        CacheMetrics.Served(outcome);
         if (outcome == CacheOutcome.Hit) _logger.Hit(repository.LocalName, reference, repository.Upstream.Host);
         else _logger.Served(outcome, repository.LocalName, reference, repository.Upstream.Host);
         return Task.FromResult<RegistryError?>(null);

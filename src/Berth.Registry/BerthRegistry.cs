@@ -1,5 +1,6 @@
 using Berth.Registry.Maintenance;
 using Berth.Registry.Operations;
+using Berth.Registry.Policies;
 using Berth.Storage;
 using Berth.Storage.Blobs;
 using Berth.Storage.Configuration;
@@ -26,11 +27,13 @@ public sealed class BerthRegistry : IDisposable
         _metadata = metadata ?? OpenMetadataStore(options.Metadata, directory, time, loggers.CreateLogger<SqliteMetadataStore>());
         _storage = blobStorage ?? OpenBlobStorage(options.Storage, directory, time);
 
-        Blobs = new BlobOperations(_metadata, _storage.Blobs);
-        Uploads = new UploadOperations(options, _metadata, _storage.Uploads, _storage.Blobs, time);
-        Manifests = new ManifestOperations(options, _metadata);
+        Admission = new WriteAdmission(options);
+        Blobs = new BlobOperations(_metadata, _storage.Blobs, Admission);
+        Uploads = new UploadOperations(options, _metadata, _storage.Uploads, _storage.Blobs, Admission, time);
+        Manifests = new ManifestOperations(_metadata, Admission);
         Listings = new ListingOperations(options, _metadata);
-        GarbageCollector = new GarbageCollector(options, _metadata, _storage.Blobs, Uploads, time, loggers.CreateLogger<GarbageCollector>());
+        GarbageCollector = new GarbageCollector(options, Admission, _metadata, _storage.Blobs, Uploads, time, loggers.CreateLogger<GarbageCollector>());
+        Readiness = new ReadinessProbe(_metadata, _storage.Blobs, directory);
         IntegrityChecker = new IntegrityChecker(_metadata, _metadata, _storage.Blobs, loggers.CreateLogger<IntegrityChecker>());
     }
 
@@ -63,12 +66,18 @@ public sealed class BerthRegistry : IDisposable
     };
 
     public RegistryOptions Options { get; }
+
+    /// <summary>Read-only mode, deletes and policies as configured now; a config reload changes them here.</summary>
+    public WriteAdmission Admission { get; }
     public BlobOperations Blobs { get; }
     public UploadOperations Uploads { get; }
     public ManifestOperations Manifests { get; }
     public ListingOperations Listings { get; }
     public GarbageCollector GarbageCollector { get; }
     public IntegrityChecker IntegrityChecker { get; }
+
+    /// <summary>Whether the stores answer and the data folder takes writes (for /readyz).</summary>
+    public ReadinessProbe Readiness { get; }
 
     /// <summary>Whole-repository reads (linked blobs, every manifest, every tag), for copying the registry elsewhere.</summary>
     public IMetadataExport Export => _metadata;

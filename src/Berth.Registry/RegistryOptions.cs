@@ -25,6 +25,12 @@ public sealed record RegistryOptions
 
     public IReadOnlyList<RepositoryPolicy> Policies { get; init; } = [];
 
+    /// <summary>Refuse every push and delete with 405 UNSUPPORTED while pulls go on (maintenance, a migration); reloadable.</summary>
+    public bool ReadOnly { get; init; }
+
+    /// <summary>Whether tags, manifests and blobs may be deleted over the API; false refuses deletes with 405; reloadable.</summary>
+    public bool DeletesEnabled { get; init; } = true;
+
     /// <summary>Blobs and manifests younger than this are never collected (a push may be in progress).</summary>
     public TimeSpan GarbageCollectionGracePeriod { get; init; } = TimeSpan.FromHours(1);
 

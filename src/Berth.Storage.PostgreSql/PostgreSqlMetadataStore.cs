@@ -97,11 +97,13 @@ public sealed partial class PostgreSqlMetadataStore : IMetadataBackend
     /// </summary>
     private async Task<T> WriteAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<(T Result, bool Commit)>> work)
     {
+        using var span = StorageActivities.Start("postgresql write");
         for (var attempt = 1; ; attempt++)
         {
             var commitSent = false;
             try
             {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 await using var connection = await _dataSource.OpenConnectionAsync();
                 await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted);
                 var (result, commit) = await work(connection, transaction);
@@ -112,6 +114,7 @@ public sealed partial class PostgreSqlMetadataStore : IMetadataBackend
                 }
                 commitSent = true;
                 await transaction.CommitAsync();
+                StorageMetrics.WriteCommitted("postgresql", System.Diagnostics.Stopwatch.GetElapsedTime(started));
                 return result;
             }
             catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure

@@ -100,9 +100,10 @@ public sealed class ClientAddressTests
 
         for (var attempt = 0; attempt < 100 && log.MessagesOf<RequestLoggingMiddleware>().Count < 7; attempt++) await Task.Delay(50);
         var lines = log.MessagesOf<RequestLoggingMiddleware>();
-        Assert.Contains(lines, l => l.EndsWith(" 203.0.113.5", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.EndsWith(" 2001:db8:1:3::1", StringComparison.Ordinal));
-        Assert.DoesNotContain(lines, l => l.EndsWith(" 127.0.0.1", StringComparison.Ordinal));
+        // The client is the line's second-to-last field, before the trace id.
+        Assert.Contains(lines, l => l.Contains(" 203.0.113.5 ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains(" 2001:db8:1:3::1 ", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains(" 127.0.0.1 ", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -23,6 +23,8 @@ public sealed class BackgroundProcess : IAsyncDisposable, IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Id => _process.Id;
+
     /// <summary>Everything printed so far, stdout and stderr interleaved as read.</summary>
     public IReadOnlyList<string> Lines
     {

@@ -54,6 +54,9 @@ public sealed partial class BerthProcess : IAsyncDisposable, IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process id, e.g. to send it SIGHUP (config reload).</summary>
+    public int Id => _process.Id;
+
     /// <summary>Everything the process printed so far, stdout and stderr interleaved as read.</summary>
     public IReadOnlyList<string> Lines => _process.Lines;
 

@@ -30,6 +30,9 @@ public sealed class InProcessBerth : IAsyncDisposable
     /// <summary>The base address actually bound, e.g. http://127.0.0.1:41234/.</summary>
     public Uri Address => _server.Address;
 
+    /// <summary>The server itself, for what a test does to a running server (a settings reload).</summary>
+    public RegistryServer Server => _server;
+
     /// <summary>"127.0.0.1:PORT", as it goes in an image reference.</summary>
     public string Host => $"{Address.Host}:{Address.Port}";
 

@@ -22,17 +22,19 @@ public static class ServeCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             ServerOptions options;
+            SettingFlag[] flags =
+            [
+                new("--listen", "listen", parse.GetValue(listen)),
+                new("--data", "dataDirectory", parse.GetValue(data)),
+                new("--log-level", "logLevel", parse.GetValue(logLevel)),
+                new("--htpasswd", "auth:htpasswd", parse.GetValue(htpasswd)),
+                new("--tls-cert", "tls:certificate", parse.GetValue(tlsCert)),
+                new("--tls-key", "tls:key", parse.GetValue(tlsKey)),
+            ];
+            var configFile = parse.GetValue(config) ?? Environment.GetEnvironmentVariable(BerthConfiguration.ConfigFileVariable);
             try
             {
-                options = BerthConfiguration.Resolve(parse.GetValue(config),
-                [
-                    new SettingFlag("--listen", "listen", parse.GetValue(listen)),
-                    new SettingFlag("--data", "dataDirectory", parse.GetValue(data)),
-                    new SettingFlag("--log-level", "logLevel", parse.GetValue(logLevel)),
-                    new SettingFlag("--htpasswd", "auth:htpasswd", parse.GetValue(htpasswd)),
-                    new SettingFlag("--tls-cert", "tls:certificate", parse.GetValue(tlsCert)),
-                    new SettingFlag("--tls-key", "tls:key", parse.GetValue(tlsKey)),
-                ]);
+                options = BerthConfiguration.Resolve(configFile, flags);
             }
             catch (Exception e) when (e is InvalidSettingsException or FormatException or IOException or InvalidDataException)
             {
@@ -47,7 +49,10 @@ public static class ServeCommand
             RegistryServer created;
             try
             {
-                created = RegistryServer.Create(options);
+                // SIGHUP or a change of the config or htpasswd file reads every layer again (the environment is the start's).
+                var source = new SettingsSource(() => BerthConfiguration.Resolve(configFile, flags),
+                    string.IsNullOrEmpty(configFile) ? [] : [configFile]);
+                created = RegistryServer.Create(options, settings: source);
             }
             catch (Exception e) when (e is IOException or ArgumentException or InvalidDataException
                                           or System.Security.Cryptography.CryptographicException or UnauthorizedAccessException

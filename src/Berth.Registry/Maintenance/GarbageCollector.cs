@@ -18,9 +18,12 @@ public sealed class GarbageCollector
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    internal GarbageCollector(RegistryOptions options, IMetadataMaintenance metadata, IBlobStore blobs, Operations.UploadOperations uploads,
-        TimeProvider time, ILogger logger)
+    private readonly Policies.WriteAdmission _admission;
+
+    internal GarbageCollector(RegistryOptions options, Policies.WriteAdmission admission, IMetadataMaintenance metadata, IBlobStore blobs,
+        Operations.UploadOperations uploads, TimeProvider time, ILogger logger)
     {
+        _admission = admission;
         _time = time;
         _logger = logger;
         _options = options;
@@ -96,5 +99,5 @@ public sealed class GarbageCollector
         pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
 
     private bool PrunesUntaggedManifests(string repository) =>
-        _options.Policies.Any(policy => policy.PruneUntaggedManifests && policy.Matches(repository, null));
+        _admission.Policies.Any(policy => policy.PruneUntaggedManifests && policy.Matches(repository, null));
 }

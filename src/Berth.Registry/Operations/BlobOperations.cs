@@ -1,6 +1,7 @@
 using Berth.Oci.Digests;
 using Berth.Oci.Errors;
 using Berth.Oci.Preconditions;
+using Berth.Registry.Policies;
 using Berth.Registry.Results;
 using Berth.Storage.Blobs;
 using Berth.Storage.Metadata;
@@ -18,11 +19,13 @@ public sealed class BlobOperations
 {
     private readonly IMetadataStore _metadata;
     private readonly IBlobStore _blobs;
+    private readonly WriteAdmission _admission;
 
-    internal BlobOperations(IMetadataStore metadata, IBlobStore blobs)
+    internal BlobOperations(IMetadataStore metadata, IBlobStore blobs, WriteAdmission admission)
     {
         _metadata = metadata;
         _blobs = blobs;
+        _admission = admission;
     }
 
     public async ValueTask<Result<BlobRead>> ReadAsync(string name, string digestText, RequestPreconditions conditions,
@@ -50,6 +53,7 @@ public sealed class BlobOperations
     /// <summary>Unlinks the blob from the repository; the bytes go when garbage collection finds them unused.</summary>
     public async Task<Result<Digest>> DeleteAsync(string name, string digestText, RequestPreconditions conditions)
     {
+        if (_admission.Refusal(WriteKind.Delete) is { } refused) return refused;
         if (Validate.Name(name) is { } nameError) return nameError;
         if (Validate.Digest(digestText, out var digest) is { } digestError) return digestError;
         var outcome = await _metadata.UnlinkBlobAsync(name, digest, new WriteGuard { Preconditions = conditions });

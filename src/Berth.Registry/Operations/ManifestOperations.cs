@@ -3,6 +3,7 @@ using Berth.Oci.Errors;
 using Berth.Oci.Manifests;
 using Berth.Oci.Names;
 using Berth.Oci.Preconditions;
+using Berth.Registry.Policies;
 using Berth.Registry.Results;
 using Berth.Storage.Metadata;
 
@@ -14,13 +15,13 @@ namespace Berth.Registry.Operations;
 /// </summary>
 public sealed class ManifestOperations
 {
-    private readonly RegistryOptions _options;
     private readonly IMetadataStore _metadata;
+    private readonly WriteAdmission _admission;
 
-    internal ManifestOperations(RegistryOptions options, IMetadataStore metadata)
+    internal ManifestOperations(IMetadataStore metadata, WriteAdmission admission)
     {
-        _options = options;
         _metadata = metadata;
+        _admission = admission;
     }
 
     public Result<ManifestRead> Read(string name, string reference, RequestPreconditions conditions)
@@ -44,6 +45,7 @@ public sealed class ManifestOperations
 
     public async Task<Result<ManifestWritten>> PutAsync(ManifestPut put, CancellationToken cancellationToken)
     {
+        if (_admission.Refusal(WriteKind.Push) is { } refused) return refused;
         if (Validate.Name(put.Name) is { } nameError) return nameError;
         if (!ManifestReference.TryParse(put.Reference, out var reference, out var looksLikeDigest))
         {
@@ -133,6 +135,7 @@ public sealed class ManifestOperations
     /// <summary>end-9: by tag removes only the tag; by digest removes the manifest and every tag on it.</summary>
     public async Task<Result<ManifestReference>> DeleteAsync(string name, string reference, RequestPreconditions conditions, string? actor)
     {
+        if (_admission.Refusal(WriteKind.Delete) is { } refused) return refused;
         if (Validate.Name(name) is { } nameError) return nameError;
         if (!ManifestReference.TryParse(reference, out var parsed, out var looksLikeDigest))
         {
@@ -168,7 +171,7 @@ public sealed class ManifestOperations
     /// </summary>
     private WriteGuard GuardFor(string name, RequestPreconditions conditions)
     {
-        var policies = _options.Policies.Where(policy => policy.Matches(name, null)).ToList();
+        var policies = _admission.Policies.Where(policy => policy.Matches(name, null)).ToList();
         var require = policies.Where(policy => policy.RequirePreconditions).ToList();
         var immutable = policies.Where(policy => policy.ImmutableTags).ToList();
         return new WriteGuard

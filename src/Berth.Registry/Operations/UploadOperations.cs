@@ -1,6 +1,7 @@
 using Berth.Oci.Digests;
 using Berth.Oci.Errors;
 using Berth.Oci.Ranges;
+using Berth.Registry.Policies;
 using Berth.Registry.Results;
 using Berth.Storage.Blobs;
 using Berth.Storage.Metadata;
@@ -26,9 +27,12 @@ public sealed class UploadOperations
     private readonly IBlobStore _blobs;
     private readonly UploadSlots _slots;
     private readonly TimeProvider _time;
+    private readonly WriteAdmission _admission;
 
-    internal UploadOperations(RegistryOptions options, IMetadataStore metadata, IUploadStore area, IBlobStore blobs, TimeProvider time)
+    internal UploadOperations(RegistryOptions options, IMetadataStore metadata, IUploadStore area, IBlobStore blobs, WriteAdmission admission,
+        TimeProvider time)
     {
+        _admission = admission;
         _time = time;
         _options = options;
         _metadata = metadata;
@@ -37,9 +41,13 @@ public sealed class UploadOperations
         _slots = new UploadSlots(options.MaxConcurrentUploads);
     }
 
+    /// <summary>Upload requests streaming data right now.</summary>
+    public int Streaming => _slots.InUse;
+
     /// <summary>Opens a session. <paramref name="digestAlgorithm"/> is the "digest-algorithm" query parameter.</summary>
     public async Task<Result<UploadProgress>> StartAsync(string name, string? digestAlgorithm)
     {
+        if (_admission.Refusal(WriteKind.Push) is { } refused) return refused;
         if (Validate.Name(name) is { } nameError) return nameError;
         var algorithm = DigestAlgorithm.Sha256;
         if (digestAlgorithm is not null)
@@ -62,6 +70,7 @@ public sealed class UploadOperations
     public async Task<Result<Digest>> PushMonolithicAsync(string name, string digestText, Stream body, long? contentLength,
         CancellationToken cancellationToken)
     {
+        if (_admission.Refusal(WriteKind.Push) is { } refused) return refused;
         if (Validate.Name(name) is { } nameError) return nameError;
         if (Validate.Digest(digestText, out var digest) is { } digestError) return digestError;
         if (_area is IMonolithicUploadStore whole && contentLength is { } length && length <= whole.MonolithicLimit)
@@ -105,6 +114,7 @@ public sealed class UploadOperations
     /// </summary>
     public async Task<Result<Digest?>> MountAsync(string name, string digestText, MountSource source)
     {
+        if (_admission.Refusal(WriteKind.Push) is { } refused) return refused;
         if (Validate.Name(name) is { } nameError) return nameError;
         if (Validate.Digest(digestText, out var digest) is { } digestError) return digestError;
         if (await _blobs.FindAsync(digest) is null) return (Digest?)null;
@@ -131,6 +141,7 @@ public sealed class UploadOperations
     public async Task<Result<UploadProgress>> AppendAsync(string name, string id, Stream body, string? contentRange, long? contentLength,
         CancellationToken cancellationToken)
     {
+        if (_admission.Refusal(WriteKind.Push) is { } refused) return refused;
         if (Validate.Name(name) is { } nameError) return nameError;
         if (Find(name, id) is not { } session) return RegistryError.BlobUploadUnknown();
         long? expectedOffset = null;
@@ -164,6 +175,7 @@ public sealed class UploadOperations
     public async Task<Result<Digest>> CompleteAsync(string name, string id, string? digestText, Stream? lastChunk,
         string? contentRange = null, long? contentLength = null, CancellationToken cancellationToken = default)
     {
+        if (_admission.Refusal(WriteKind.Push) is { } refused) return refused;
         if (Validate.Name(name) is { } nameError) return nameError;
         if (Find(name, id) is null) return RegistryError.BlobUploadUnknown();
         if (digestText is null) return RegistryError.DigestInvalid("the digest query parameter is required to complete an upload");

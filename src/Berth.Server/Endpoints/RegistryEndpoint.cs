@@ -3,6 +3,7 @@ using Berth.Oci.Api;
 using Berth.Oci.Errors;
 using Berth.Oci.Preconditions;
 using Berth.Registry;
+using Berth.Registry.Policies;
 using Berth.Server.Pipeline;
 using Berth.Server.Hosting;
 using Berth.Server.Responses;
@@ -42,6 +43,13 @@ internal sealed partial class RegistryEndpoint
         {
             return ErrorResponse.WriteAsync(context, RegistryError.Unsupported("no such endpoint", 404));
         }
+        var method = context.Request.Method;
+        // Right after access control and before any syntax: the design's handler order (read-only → 405 first).
+        if (WriteKindOf(route.Kind, method) is { } write && _registry.Admission.Refusal(write) is { } switchedOff)
+        {
+            context.Response.Headers.Allow = "GET, HEAD";
+            return ErrorResponse.WriteAsync(context, switchedOff);
+        }
         // Before any grammar or store sees them: control characters are refused with the code of the part they are in.
         if ((ControlCharacters.InRoute(route) ?? ControlCharacters.InQuery(QueryParameters(context.Request.Query))) is { } refused)
         {
@@ -51,7 +59,6 @@ internal sealed partial class RegistryEndpoint
         {
             return ErrorResponse.WriteAsync(context, RegistryError.NameInvalid("invalid repository name"));
         }
-        var method = context.Request.Method;
         RequestBodyLimits.RaiseForRoute(context, route.Kind, method);
         if (_cache?.Find(route.Name) is { } cached) return HandleCachedAsync(context, route, cached);
         return Dispatch(context, route, method);
@@ -77,6 +84,15 @@ internal sealed partial class RegistryEndpoint
             (RouteKind.TagHistory, "GET" or "HEAD") => TagHistoryAsync(context, route),
             _ => MethodNotAllowedAsync(context, route.Kind),
         };
+
+    /// <summary>What a request would change, for the operator's read-only and deletes-off switches; null for reads.</summary>
+    private static WriteKind? WriteKindOf(RouteKind kind, string method) => (kind, method) switch
+    {
+        (RouteKind.Manifest, "PUT") or (RouteKind.UploadStart, "POST") or (RouteKind.Upload, "PATCH" or "PUT") => WriteKind.Push,
+        (RouteKind.Manifest or RouteKind.Blob, "DELETE") => WriteKind.Delete,
+        // Cancelling an upload frees space and changes nothing a client can read.
+        _ => null,
+    };
 
     /// <summary>
     /// A repository under a pull-through cache's prefix: reads of manifests and blobs are prepared by the cache

@@ -2,6 +2,7 @@ using Berth.Auth;
 using Berth.Server.Auth;
 using Berth.Server.Endpoints;
 using Berth.Server.Limits;
+using Berth.Server.Observability;
 using Berth.Server.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,11 +26,30 @@ public static class BerthApplicationBuilderExtensions
         var endpoint = services.GetRequiredService<RegistryEndpoint>();
         var clientAddresses = services.GetRequiredService<ClientAddressResolver>();
 
+        var metrics = services.GetRequiredService<ServerMetrics>();
+
         // First, so that rate limits, logs and tag-move actors all see the forwarded client.
         if (clientAddresses.HasTrustedProxies) app.UseMiddleware<ForwardedClientMiddleware>(clientAddresses);
 
+        // metrics.listen: its own listener serves the operations paths and nothing else; the registry's serves all but /metrics.
+        var ownListener = options.Metrics.Listen is not null;
+        if (ownListener)
+        {
+            app.Use((context, next) => OperationsListener.IsOn(context) && !OperationsListener.Paths.Contains(context.Request.Path.Value)
+                ? NotFoundAsync(context)
+                : next(context));
+        }
+        if (options.Metrics.Enabled)
+        {
+            app.UseOpenTelemetryPrometheusScrapingEndpoint(meterProvider: null,
+                predicate: context => context.Request.Path == "/metrics" && (!ownListener || OperationsListener.IsOn(context)),
+                path: null, configureBranchedPipeline: null, optionsName: null);
+        }
+        app.MapHealthEndpoints();
+
         app.Map("/v2", v2 =>
         {
+            v2.UseMiddleware<RequestMetricsMiddleware>(metrics);
             v2.UseMiddleware<RequestLoggingMiddleware>();
             v2.UseMiddleware<ProtocolHeadersMiddleware>(options.AnnounceConditionalRequests);
             v2.UseMiddleware<ErrorBoundaryMiddleware>();
@@ -44,6 +64,7 @@ public static class BerthApplicationBuilderExtensions
             var tokens = services.GetRequiredService<TokenEndpoint>();
             app.Map(TokenEndpoint.Path, token =>
             {
+                token.UseMiddleware<RequestMetricsMiddleware>(metrics, TokenEndpoint.Path);
                 token.UseMiddleware<RequestLoggingMiddleware>();
                 token.UseMiddleware<ErrorBoundaryMiddleware>();
                 if (limiter is not null) token.UseMiddleware<RateLimitMiddleware>(limiter);
@@ -51,5 +72,11 @@ public static class BerthApplicationBuilderExtensions
             });
         }
         return app;
+    }
+
+    private static Task NotFoundAsync(Microsoft.AspNetCore.Http.HttpContext context)
+    {
+        context.Response.StatusCode = Microsoft.AspNetCore.Http.StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
     }
 }

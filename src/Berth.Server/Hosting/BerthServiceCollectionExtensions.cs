@@ -5,6 +5,7 @@ using Berth.Server.Auth;
 using Berth.Server.Configuration;
 using Berth.Server.Endpoints;
 using Berth.Server.Limits;
+using Berth.Server.Observability;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -47,6 +48,9 @@ public static class BerthServiceCollectionExtensions
                 provider.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>().CreateLogger("Berth.Cache")));
         }
         if (options.RateLimits is { } limits) services.AddSingleton(_ => new RequestRateLimiter(limits));
+        services.AddBerthTelemetry(options);
+        services.AddSingleton(provider => new SettingsReloader(options, provider.GetRequiredService<BerthRegistry>(),
+            provider.GetService<BerthAuth>(), provider.GetService<PullThroughCache>()));
         services.AddHostedService<UploadExpiryService>();
         services.AddHostedService<GarbageCollectionService>();
         return services;

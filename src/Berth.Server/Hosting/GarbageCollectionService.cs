@@ -10,7 +10,7 @@ namespace Berth.Server.Hosting;
 /// first, so the blobs of evicted manifests go in the same run once their grace period has passed.
 /// </summary>
 internal sealed partial class GarbageCollectionService(BerthRegistry registry, ServerOptions options, TimeProvider time, ILogger<GarbageCollectionService> logger,
-    Cache.PullThroughCache? cache = null)
+    Observability.ServerMetrics metrics, Cache.PullThroughCache? cache = null)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -28,14 +28,17 @@ internal sealed partial class GarbageCollectionService(BerthRegistry registry, S
                     if (report.SkippedBecauseAnotherCollectorRuns)
                     {
                         logger.GarbageCollectionSkipped();
+                        metrics.GarbageCollected("skipped");
                         continue;
                     }
                     logger.GarbageCollected(report.BlobsDeleted.Count, report.BytesFreed, report.BlobLinksRemoved.Count,
                         report.ManifestsRemoved.Count, report.UploadsExpired);
+                    metrics.GarbageCollected("completed", report.BytesFreed);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     logger.GarbageCollectionFailed(e);
+                    metrics.GarbageCollected("failed");
                 }
             }
         }

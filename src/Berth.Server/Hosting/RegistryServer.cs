@@ -30,6 +30,12 @@ public sealed class RegistryServer : IAsyncDisposable
     /// <summary>Authentication and access control, when enabled.</summary>
     public BerthAuth? Auth => _app.Services.GetService<BerthAuth>();
 
+    /// <summary>The settings in force: those of the start, or of the last reload.</summary>
+    public ServerOptions Options => _app.Services.GetRequiredService<SettingsReloader>().Current;
+
+    /// <summary>Applies new settings to the running server, as a config reload does.</summary>
+    public ReloadOutcome Reload(ServerOptions next) => _app.Services.GetRequiredService<SettingsReloader>().Apply(next);
+
     /// <summary>The pull-through cache, when upstreams are configured.</summary>
     public Cache.PullThroughCache? Cache => _app.Services.GetService<Cache.PullThroughCache>();
 
@@ -38,25 +44,42 @@ public sealed class RegistryServer : IAsyncDisposable
         new(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
     /// <param name="time">The clock of the registry, auth and background upkeep; the system clock unless a test fakes it.</param>
-    public static RegistryServer Create(ServerOptions options, TimeProvider? time = null)
+    /// <param name="settings">Where to read the settings again on SIGHUP or a file change; null: no reload.</param>
+    public static RegistryServer Create(ServerOptions options, TimeProvider? time = null, SettingsSource? settings = null)
     {
         // The certificate and the realm are checked first; MapBerth then opens the other settings that can be wrong, then storage.
         RequireRealmOffLoopback(options);
         (X509Certificate2 Certificate, X509Certificate2Collection Chain)? tls = options.Tls is null ? null : ServerCertificate.Load(options.Tls);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(console =>
+        if (options.LogFormat == LogFormat.Json)
         {
-            console.SingleLine = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            console.UseUtcTimestamp = true;
-        });
+            builder.Logging.AddJsonConsole(console =>
+            {
+                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                console.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(console =>
+            {
+                console.SingleLine = true;
+                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                console.UseUtcTimestamp = true;
+            });
+        }
         foreach (var provider in options.LoggerProviders) builder.Logging.AddProvider(provider);
         builder.Logging.SetMinimumLevel(options.LogLevel);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(kestrel => ConfigureKestrel(kestrel, options, tls));
         builder.Services.AddSingleton(time ?? TimeProvider.System);
         builder.Services.AddBerth(options);
+        if (settings is not null)
+        {
+            builder.Services.AddSingleton(settings);
+            builder.Services.AddHostedService<SettingsReloadService>();
+        }
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         var app = builder.Build();
@@ -104,6 +127,13 @@ public sealed class RegistryServer : IAsyncDisposable
         };
         if (host is "localhost") kestrel.ListenLocalhost(port, listen);
         else kestrel.Listen(IPAddress.Parse(host), port, listen);
+        if (options.Metrics.Listen is { } operations)
+        {
+            // Plain HTTP: scrapers and probes sit on the monitoring network, and /metrics holds no secret.
+            var (metricsHost, metricsPort) = ParseListen(operations);
+            if (metricsHost is "localhost") kestrel.ListenLocalhost(metricsPort, Observability.OperationsListener.Mark);
+            else kestrel.Listen(IPAddress.Parse(metricsHost), metricsPort, Observability.OperationsListener.Mark);
+        }
     }
 
     public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);

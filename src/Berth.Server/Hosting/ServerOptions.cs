@@ -47,6 +47,24 @@ public sealed record ServerOptions
     /// </summary>
     public IReadOnlyList<string> TrustedProxies { get; init; } = [];
 
+    /// <summary>Console log lines as text (the default) or one JSON object per line for log shippers.</summary>
+    public LogFormat LogFormat { get; init; } = LogFormat.Text;
+
+    /// <summary>Prometheus metrics at /metrics.</summary>
+    public Observability.MetricsOptions Metrics { get; init; } = new();
+
+    /// <summary>OpenTelemetry traces over OTLP; off unless an endpoint is set.</summary>
+    public Observability.TracingOptions Tracing { get; init; } = new();
+
+    /// <summary>When /readyz reports the replica unready.</summary>
+    public Observability.ReadinessOptions Readiness { get; init; } = new();
+
     /// <summary>Log destinations in addition to the console (embedding applications, tests).</summary>
     public IReadOnlyList<ILoggerProvider> LoggerProviders { get; init; } = [];
+}
+
+public enum LogFormat
+{
+    Text,
+    Json,
 }

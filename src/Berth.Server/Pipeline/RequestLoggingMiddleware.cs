@@ -5,7 +5,7 @@ using Berth.Server.Logging;
 
 namespace Berth.Server.Pipeline;
 
-/// <summary>One log line per request: method, path, status, bytes sent and duration.</summary>
+/// <summary>One log line per request: method, path, status, bytes sent, duration, client and trace id ("-" without tracing).</summary>
 internal sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILogger<RequestLoggingMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
@@ -26,7 +26,7 @@ internal sealed partial class RequestLoggingMiddleware(RequestDelegate next, ILo
             // The path is logged as decoded, before any validation: escape what could forge or hide log lines.
             logger.RequestCompleted(LoggedText.Escape(request.Method), LoggedText.Escape((request.PathBase + request.Path).Value), LoggedText.Escape(request.QueryString.Value),
                 context.Response.StatusCode, context.Response.ContentLength ?? -1, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-                context.Connection.RemoteIpAddress?.ToString() ?? "-");
+                context.Connection.RemoteIpAddress?.ToString() ?? "-", Activity.Current?.TraceId.ToHexString() ?? "-");
         }
     }
 }

@@ -36,7 +36,7 @@ internal sealed class SqliteWriteQueue : IDisposable
     /// </summary>
     public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, (T Result, bool Commit)> work)
     {
-        var job = new WriteJob<T>(work);
+        var job = new WriteJob<T>(work, StorageActivities.StartDetached("sqlite write"));
         if (!_jobs.Writer.TryWrite(job)) throw new ObjectDisposedException(nameof(SqliteWriteQueue));
         return job.Completion.Task;
     }
@@ -75,6 +75,7 @@ internal sealed class SqliteWriteQueue : IDisposable
 
     private void RunBatch(SqliteConnection connection, List<IWriteJob> batch)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         using var transaction = connection.BeginTransaction(deferred: false);
         var ran = new List<IWriteJob>(batch.Count);
         for (var i = 0; i < batch.Count; i++)
@@ -95,6 +96,8 @@ internal sealed class SqliteWriteQueue : IDisposable
             }
         }
         transaction.Commit();
+        StorageMetrics.WriteCommitted("sqlite", System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        StorageMetrics.GroupCommitted(batch.Count);
         foreach (var job in ran) job.Complete();
     }
 
@@ -109,7 +112,8 @@ internal sealed class SqliteWriteQueue : IDisposable
         void Fail(Exception exception);
     }
 
-    private sealed class WriteJob<T>(Func<SqliteConnection, SqliteTransaction, (T Result, bool Commit)> work) : IWriteJob
+    private sealed class WriteJob<T>(Func<SqliteConnection, SqliteTransaction, (T Result, bool Commit)> work, System.Diagnostics.Activity? span)
+        : IWriteJob
     {
         private T? _result;
 
@@ -122,8 +126,17 @@ internal sealed class SqliteWriteQueue : IDisposable
             return commit;
         }
 
-        public void Complete() => Completion.TrySetResult(_result!);
+        public void Complete()
+        {
+            span?.Dispose();
+            Completion.TrySetResult(_result!);
+        }
 
-        public void Fail(Exception exception) => Completion.TrySetException(exception);
+        public void Fail(Exception exception)
+        {
+            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, exception.Message);
+            span?.Dispose();
+            Completion.TrySetException(exception);
+        }
     }
 }

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Berth.Server.Tests.Support;
+namespace Berth.Testing;
 
 /// <summary>A log destination that keeps every formatted message, for tests that read what the server logged.</summary>
 public sealed class CapturedLog : ILoggerProvider
