@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Berth.Cli.Invocation;
 using Berth.Client.Checking;
@@ -10,8 +11,12 @@ namespace Berth.Cli.Commands;
 /// <c>berth check REGISTRY/REPOSITORY</c>: runs <see cref="ConditionalSupportProbe"/> and reports it as a
 /// table, JSON, and optionally JUnit XML; exit 0 only when every check passed.
 /// </summary>
-public static class CheckCommand
+public static partial class CheckCommand
 {
+    /// <summary>Digests shortened in the table (JSON and JUnit keep them whole).</summary>
+    [GeneratedRegex("(sha256:[0-9a-f]{12})[0-9a-f]{52}")]
+    private static partial Regex LongDigest();
+
     public static Command Create(GlobalOptions options)
     {
         var target = new Argument<string>("repository")
@@ -68,7 +73,7 @@ public static class CheckCommand
         var table = new Table().Border(TableBorder.Simple).AddColumn("check").AddColumn("result").AddColumn("evidence");
         foreach (var check in report.Checks)
         {
-            table.AddRow(Markup.Escape(check.Name), OutcomeText(check.Outcome), Markup.Escape(check.Evidence));
+            table.AddRow(Markup.Escape(check.Name), OutcomeText(check.Outcome), Markup.Escape(LongDigest().Replace(check.Evidence, "$1…")));
         }
         console.WriteLine($"{report.Registry}/{report.Repository}");
         console.Write(table);
