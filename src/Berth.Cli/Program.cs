@@ -32,6 +32,7 @@ public static class BerthCommandLine
             HistoryCommand.Create(options),
             IndexCommands.Create(options),
             AuthCommands.Create(),
+            CheckCommand.Create(options),
         };
         foreach (var option in options.All) root.Options.Add(option);
         return root;
