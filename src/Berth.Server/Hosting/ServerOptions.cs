@@ -38,6 +38,9 @@ public sealed record ServerOptions
     /// <summary>Pull-through cache of upstream registries under local prefixes; null (the default) for none.</summary>
     public Cache.Configuration.CacheOptions? Cache { get; init; }
 
+    /// <summary>Webhook endpoints for the registry's events (push, delete, mount, tag-moved, pull); none by default.</summary>
+    public Events.Configuration.NotificationOptions Notifications { get; init; } = new();
+
     /// <summary>Request rate limits; null for none.</summary>
     public RateLimitOptions? RateLimits { get; init; }
 
