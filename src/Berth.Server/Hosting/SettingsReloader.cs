@@ -63,6 +63,7 @@ public sealed class SettingsReloader(ServerOptions started, BerthRegistry regist
         Compare("auth (turning authentication on or off)", now.Auth is null, next.Auth is null);
         Compare("logLevel", now.LogLevel, next.LogLevel);
         Compare("logFormat", now.LogFormat, next.LogFormat);
+        Compare("accessLogQueueCapacity", now.AccessLogQueueCapacity, next.AccessLogQueueCapacity);
         Compare("metrics", now.Metrics, next.Metrics);
         Compare("tracing", now.Tracing, next.Tracing);
         return differences;
