@@ -120,7 +120,7 @@ public sealed class ReferrersIndexGcTests(BerthRegistryFixture berth, Distributi
     private static async Task<(ManifestPushResult First, ManifestPushResult Second, Digest Subject, string Name)> AttachTwoAsync(string host)
     {
         using var client = TestRegistryExtensions.NewClient(host);
-        var name = TestRegistryExtensions.UniqueRepository("referrers/gc");
+        var name = TestRegistryExtensions.UniqueRepository("fallback/gc");
         var repository = client.Repository(name);
         var image = await TestImages.PushImageAsync(repository, new Platform("linux", "amd64"), seed: 31);
         await repository.PushBlobAsync(ArtifactManifest.EmptyJson);

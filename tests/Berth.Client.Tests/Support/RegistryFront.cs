@@ -82,7 +82,7 @@ public sealed class RegistryFront : IAsyncDisposable
     {
         var request = context.Request;
         var path = request.Path.Value ?? "";
-        if (HideReferrersApi && path.Contains("/referrers/", StringComparison.Ordinal))
+        if (HideReferrersApi && path.Contains("/referrers/sha256:", StringComparison.Ordinal))
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return;
