@@ -53,6 +53,30 @@ public sealed class WriteSwitchTests
             Assert.Equal(HttpStatusCode.MethodNotAllowed, malformed.StatusCode);
         }
 
+        // Hostile spellings of the methods (HTTP methods are case-sensitive, RFC 9110 §9.1): none is taken for a
+        // read, and none writes. They are not the methods the registry serves, so they are refused before any store.
+        foreach (var method in new[] { "put", "Put", "delete", "DELETE ", "PUT\t" })
+        {
+            HttpRequestMessage request;
+            try
+            {
+                // A delete aims at the tag that exists, a put at one that does not: either would show if it wrote.
+                var tag = method.StartsWith('d') || method.StartsWith('D') ? "v1" : "v2";
+                request = new HttpRequestMessage(new HttpMethod(method), $"/v2/ro/app/manifests/{tag}") { Content = new ByteArrayContent(image.Manifest) };
+            }
+            catch (FormatException)
+            {
+                continue; // not a token: the client cannot even send it
+            }
+            using (request)
+            using (var response = await http.SendAsync(request))
+            {
+                Assert.False(response.IsSuccessStatusCode, $"{method}: {(int)response.StatusCode}");
+            }
+        }
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/v2/ro/app/manifests/v2")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/v2/ro/app/manifests/v1")).StatusCode);
+
         // Reads, and cancelling an upload (it changes nothing a client can read), go on.
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/v2/ro/app/manifests/v1")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/v2/ro/app/blobs/{blob}")).StatusCode);
