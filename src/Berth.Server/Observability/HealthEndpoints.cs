@@ -26,9 +26,12 @@ internal static class HealthEndpoints
         var registry = app.ApplicationServices.GetRequiredService<BerthRegistry>();
         var options = app.ApplicationServices.GetRequiredService<ServerOptions>();
         var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Berth.Server.Readiness");
+        // Anyone may call /readyz and each check writes and fsyncs a file: callers arriving while a check runs share
+        // its report, so a flood of probes costs one check at a time, not one each.
+        var shared = new SharedCheck(() => registry.Readiness.CheckAsync(options.Readiness.MinimumFreeBytes, CancellationToken.None));
         app.Map(ReadinessPath, ready => ready.Run(async context =>
         {
-            var report = await registry.Readiness.CheckAsync(options.Readiness.MinimumFreeBytes, context.RequestAborted);
+            var report = await shared.RunAsync().WaitAsync(context.RequestAborted);
             foreach (var failed in report.Checks.Where(check => !check.Passed)) logger.NotReady(failed.Name, failed.Problem!);
             using var body = new MemoryStream();
             using (var json = new Utf8JsonWriter(body))
@@ -42,6 +45,22 @@ internal static class HealthEndpoints
             }
             await WriteAsync(context, report.IsReady ? 200 : 503, body.ToArray());
         }));
+    }
+
+    /// <summary>One readiness check at a time; whoever asks while it runs gets its result.</summary>
+    private sealed class SharedCheck(Func<Task<Registry.Maintenance.ReadinessReport>> check)
+    {
+        private readonly Lock _lock = new();
+        private Task<Registry.Maintenance.ReadinessReport>? _running;
+
+        public Task<Registry.Maintenance.ReadinessReport> RunAsync()
+        {
+            lock (_lock)
+            {
+                if (_running is { IsCompleted: false } running) return running;
+                return _running = check();
+            }
+        }
     }
 
     private static Task WriteAsync(HttpContext context, int status, byte[] body)
