@@ -81,9 +81,8 @@ public sealed class NotificationDurabilityTests
 
     private static async Task<IReadOnlyDictionary<string, string>> Environment(BerthProcessOptions options)
     {
-        var environment = System.Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .Where(e => !((string)e.Key).StartsWith("BERTH_", StringComparison.Ordinal))
-            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "");
+        var environment = BerthCommand.InheritedEnvironment();
+        foreach (var name in environment.Keys.Where(k => k.StartsWith("BERTH_", StringComparison.Ordinal)).ToList()) environment.Remove(name);
         foreach (var (name, value) in await TestBackend.Current.EnvironmentAsync(options.DataDirectory)) environment[name] = value;
         return environment;
     }

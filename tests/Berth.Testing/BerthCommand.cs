@@ -2,13 +2,21 @@ using System.Diagnostics;
 
 namespace Berth.Testing;
 
-/// <summary>A one-shot <c>berth</c> CLI command (the build next to the tests) in a given environment.</summary>
+/// <summary>A one-shot <c>berth</c> CLI command (the build next to the tests) as a child process.</summary>
 public static class BerthCommand
 {
-    public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    /// <param name="environment">The child's whole environment; null: the test process's.</param>
+    public static Task<(int ExitCode, string Output, string Errors)> RunAsync(IReadOnlyDictionary<string, string>? environment, params string[] arguments) =>
+        RunAsync(environment, input: null, arguments);
+
+    /// <param name="environment">The child's whole environment; null: the test process's.</param>
+    /// <param name="input">Written to the child's stdin, which is then closed (a password prompt's answer).</param>
+    public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(IReadOnlyDictionary<string, string>? environment, string? input,
+        params string[] arguments)
     {
         var start = new ProcessStartInfo(DotnetHost())
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -16,18 +24,28 @@ public static class BerthCommand
         start.ArgumentList.Add("exec");
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "berth.dll"));
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        start.Environment.Clear();
-        foreach (var (name, value) in environment) start.Environment[name] = value;
+        if (environment is not null)
+        {
+            start.Environment.Clear();
+            foreach (var (name, value) in environment) start.Environment[name] = value;
+        }
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start berth");
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        if (input is not null) await process.StandardInput.WriteAsync(input);
+        process.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         await process.WaitForExitAsync(timeout.Token);
         return (process.ExitCode, await output, await errors);
     }
 
+    /// <summary>The test process's environment with changes, for <see cref="RunAsync(IReadOnlyDictionary{string, string}?, string[])"/>.</summary>
+    public static Dictionary<string, string> InheritedEnvironment() =>
+        Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "", StringComparer.Ordinal);
+
     /// <summary>The dotnet host running the tests (the SDK exports its path to child processes).</summary>
-    private static string DotnetHost()
+    public static string DotnetHost()
     {
         if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host) return host;
         var current = Environment.ProcessPath;

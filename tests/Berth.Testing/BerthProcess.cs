@@ -72,7 +72,7 @@ public sealed partial class BerthProcess : IAsyncDisposable, IDisposable
         {
             throw new FileNotFoundException("berth.dll is not next to the tests: the test project must reference src/Berth.Cli", berth);
         }
-        var start = new ProcessStartInfo(DotnetHost()) { WorkingDirectory = options.WorkingDirectory ?? "" };
+        var start = new ProcessStartInfo(BerthCommand.DotnetHost()) { WorkingDirectory = options.WorkingDirectory ?? "" };
         foreach (var argument in (string[])["exec", berth, "serve", "--listen", "127.0.0.1:0", "--data", options.DataDirectory, "--log-level", options.LogLevel])
         {
             start.ArgumentList.Add(argument);
@@ -119,13 +119,6 @@ public sealed partial class BerthProcess : IAsyncDisposable, IDisposable
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 
-    /// <summary>The dotnet host running the tests (the SDK exports its path to child processes).</summary>
-    private static string DotnetHost()
-    {
-        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host) return host;
-        var current = Environment.ProcessPath;
-        return current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
-    }
 
     [GeneratedRegex(@"listening on (?<address>https?://\S+?/?) with")]
     private static partial Regex ListeningOn();

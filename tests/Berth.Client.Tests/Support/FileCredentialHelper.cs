@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -81,39 +80,16 @@ public sealed class FileCredentialHelper : IDisposable
 }
 
 /// <summary>
-/// The real <c>berth</c> (built next to the tests) as a child process, for what must not happen in the
-/// test process: a PATH of its own, where <c>docker-credential-*</c> helpers are looked up.
+/// The real <c>berth</c> as a child process, for what must not happen in the test process: a PATH of its own,
+/// where <c>docker-credential-*</c> helpers are looked up.
 /// </summary>
 public static class CliProcess
 {
     public static async Task<CliResult> RunAsync(string? pathPrefix, string? input, params string[] arguments)
     {
-        var start = new ProcessStartInfo(DotnetHost())
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "berth.dll"));
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        if (pathPrefix is not null) start.Environment["PATH"] = pathPrefix + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH");
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start berth");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        if (input is not null) await process.StandardInput.WriteAsync(input);
-        process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await process.WaitForExitAsync(timeout.Token);
-        return new CliResult(process.ExitCode, await output, await errors);
-    }
-
-    /// <summary>The dotnet host running the tests (the SDK exports its path to child processes).</summary>
-    private static string DotnetHost()
-    {
-        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host) return host;
-        var current = Environment.ProcessPath;
-        return current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
+        var environment = BerthCommand.InheritedEnvironment();
+        if (pathPrefix is not null) environment["PATH"] = pathPrefix + Path.PathSeparator + environment.GetValueOrDefault("PATH");
+        var (exitCode, output, errors) = await BerthCommand.RunAsync(environment, input, arguments);
+        return new CliResult(exitCode, output, errors);
     }
 }
