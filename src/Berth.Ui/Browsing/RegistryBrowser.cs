@@ -189,7 +189,9 @@ public sealed class RegistryBrowser
         var kind = artifactType is not null || configType is not (MediaTypes.OciConfig or MediaTypes.DockerConfig) ? ManifestKind.Artifact : ManifestKind.Image;
         IReadOnlyList<string> imagePlatforms = [];
         if (kind == ManifestKind.Image && Text(config, "digest") is { } configDigest
-            && ReadConfigAsync(repository, configDigest, CancellationToken.None).GetAwaiter().GetResult() is { Platform: { } platformText })
+            // Off the renderer's synchronization context: blocking on it there would deadlock. Summaries are cached
+            // by digest, so this read happens once per image, not once per page view.
+            && Task.Run(() => ReadConfigAsync(repository, configDigest, CancellationToken.None)).GetAwaiter().GetResult() is { Platform: { } platformText })
         {
             imagePlatforms = [platformText];
         }
