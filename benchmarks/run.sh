@@ -7,7 +7,8 @@
 # Knobs (environment): RUNS, DURATION (s), WARMUP (s), CONNECTIONS ("1 16 64"), LIST_CONNECTIONS (16),
 #   BIG_MIB (256), CHUNK_MIB (8), SMALL_PUSHES (500), PUSH_CLIENTS (16), TAGS (10000),
 #   SERVER_CPU (0), CLIENT_CPU (1), PORT_BASE (39400), BENCH_TMP (/var/tmp; must be on the data disk),
-#   SECTIONS ("ceilings manifest blob list push small"; a subset runs only those), KEEP=1 keeps the work folder,
+#   SECTIONS ("ceilings manifest blob list push small"; a subset runs only those; "accesslog" adds the access-log
+#   cost, see benchmarks/access-log.sh), ACCESS_LOG_CONNECTIONS ("16 64"), KEEP=1 keeps the work folder,
 #   SKIP_BUILD=1 reuses the last Release build.
 set -euo pipefail
 
@@ -32,24 +33,29 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 PORT_BASE=${PORT_BASE:-39400}
 BENCH_TMP=${BENCH_TMP:-/var/tmp}
 SECTIONS=${SECTIONS:-"ceilings manifest blob list push small"}
+ACCESS_LOG_CONNECTIONS=${ACCESS_LOG_CONNECTIONS:-"16 64"}
 OUT=${OUT:-}
 KEEP=${KEEP:-0}
 
 BERTH_PORT=$PORT_BASE
 DIST_PORT=$((PORT_BASE + 1))
 NGINX_PORT=$((PORT_BASE + 2))
+LOGGED_PORT=$((PORT_BASE + 3))
 BERTH_URL=http://127.0.0.1:$BERTH_PORT
 DIST_URL=http://127.0.0.1:$DIST_PORT
 NGINX_URL=http://127.0.0.1:$NGINX_PORT
+LOGGED_URL=http://127.0.0.1:$LOGGED_PORT
 MANIFEST_TYPE=application/vnd.oci.image.manifest.v1+json
 SERVERS=(berth dist)
 
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 has_section() { [[ " $SECTIONS " == *" $1 "* ]]; }
+# "berthlog": a second Berth with the default log level (the access log on), for the accesslog section.
+if has_section accesslog; then SERVERS+=(berthlog); fi
 on_server() { taskset -c "$SERVER_CPU" "$@"; }
 on_client() { taskset -c "$CLIENT_CPU" "$@"; }
-url_of() { case $1 in berth) echo "$BERTH_URL" ;; dist) echo "$DIST_URL" ;; nginx) echo "$NGINX_URL" ;; esac; }
+url_of() { case $1 in berth) echo "$BERTH_URL" ;; dist) echo "$DIST_URL" ;; nginx) echo "$NGINX_URL" ;; berthlog) echo "$LOGGED_URL" ;; esac; }
 
 for tool in wrk curl nginx docker-registry taskset dotnet awk sha256sum dd split; do
   command -v "$tool" >/dev/null || die "$tool not found (apt-get install wrk nginx docker-registry curl util-linux procps)"
@@ -94,8 +100,9 @@ fi
 BERTH=$ROOT/src/Berth.Cli/bin/Release/net10.0/berth
 TOOL=$ROOT/benchmarks/Berth.BenchTool/bin/Release/net10.0/berth-benchtool
 [[ -x $BERTH && -x $TOOL ]] || die "Release binaries missing; run without SKIP_BUILD=1"
-# The HEAD load generator resumes socket continuations on the epoll thread, like wrk's event loop.
-export DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1
+# The load generators (not the servers: those run as users run them, issue 16) resume socket continuations on
+# the epoll thread, like wrk's event loop.
+on_client_tool() { DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 on_client "$TOOL" "$@"; }
 
 # ------------------------------------------------------------------------------------------- ceilings
 if has_section ceilings; then
@@ -118,7 +125,7 @@ if has_section ceilings; then
 fi
 
 # -------------------------------------------------------------------------------------------- servers
-for port in "$BERTH_PORT" "$DIST_PORT" "$NGINX_PORT"; do
+for port in "$BERTH_PORT" "$DIST_PORT" "$NGINX_PORT" "$LOGGED_PORT"; do
   if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/"; then die "port $port is in use; set PORT_BASE"; fi
 done
 
@@ -173,6 +180,11 @@ taskset -c "$SERVER_CPU" docker-registry serve "$WORK/dist.yml" >"$WORK/dist.log
 DIST_PID=$!; PIDS+=("$DIST_PID")
 taskset -c "$SERVER_CPU" nginx -c "$WORK/nginx.conf" -e "$WORK/nginx/error.log" >"$WORK/nginx.log" 2>&1 &
 NGINX_PID=$!; PIDS+=("$NGINX_PID")
+if has_section accesslog; then
+  # Default settings, so the access log is on; its stdout goes to a real file on the data disk, as an operator's would.
+  taskset -c "$SERVER_CPU" "$BERTH" serve --listen "127.0.0.1:$LOGGED_PORT" --data "$WORK/berthlog-data" >"$WORK/berthlog.log" 2>&1 &
+  LOGGED_PID=$!; PIDS+=("$LOGGED_PID")
+fi
 
 wait_ready() { # name url
   local i
@@ -185,6 +197,7 @@ wait_ready() { # name url
 wait_ready Berth "$BERTH_URL/v2/"
 wait_ready Distribution "$DIST_URL/v2/"
 wait_ready nginx "$NGINX_URL/"
+has_section accesslog && wait_ready "Berth (access log on)" "$LOGGED_URL/v2/"
 
 # ----------------------------------------------------------------------------------- seeding (curl)
 # push_blob BASE REPO FILE DIGEST: POST a session, PUT the bytes with ?digest= (works on both registries).
@@ -294,6 +307,7 @@ wrk_measure() {
   record "${key}_rps" "$subject" "$rps"
   record "${key}_p99" "$subject" "$p99"
   record "${key}_err" "$subject" "$errors"
+  record "${key}_n" "$subject" "$(awk '/requests in/ {print $1}' "$raw")"
   (( errors == 0 )) || note "$subject $key: $errors errors in one run (non-2xx/3xx responses or socket errors/timeouts)"
 }
 # head_measure KEY SUBJECT CONNECTIONS URL [--header H]...: HEAD load through the helper (wrk cannot do HEAD).
@@ -302,7 +316,7 @@ head_measure() {
   local warm=0
   [[ -n ${WARMED[$key-$subject]:-} ]] || { warm=$WARMUP; WARMED[$key-$subject]=1; }
   local raw=$WORK/head-$key-$subject.txt
-  on_client "$TOOL" load --url "$url" --method HEAD --connections "$conns" --seconds "$DURATION" --warmup "$warm" "$@" >"$raw" 2>&1 || true
+  on_client_tool load --url "$url" --method HEAD --connections "$conns" --seconds "$DURATION" --warmup "$warm" "$@" >"$raw" 2>&1 || true
   local rps p99 errors
   rps=$(sed -n 's/^rps=//p' "$raw"); p99=$(sed -n 's/^p99_ms=//p' "$raw")
   errors=$(awk -F= '/^(non2xx3xx|socket_errors)=/ {n += $2} END {print n + 0}' "$raw")
@@ -331,6 +345,22 @@ if has_section manifest; then
       done
       # The HEAD helper's own ceiling: nginx answering the same HEAD.
       head_measure "head_static_c$conns" nginx "$conns" "$NGINX_URL/manifest"
+    done
+  done
+fi
+
+# ---------------------------------------------------------------------------------- access-log cost
+# The same manifest GET by tag against Berth with --log-level Warning (no access log) and Berth with the default
+# level (one access-log line per request to a file), alternating from run to run, with nginx's ceiling in each run.
+if has_section accesslog; then
+  for conns in $ACCESS_LOG_CONNECTIONS; do
+    log "access log on vs off at $conns connection(s)"
+    for ((run = 1; run <= RUNS; run++)); do
+      wrk_measure "static_c$conns" nginx "$conns" "$NGINX_URL/manifest"
+      if (( run % 2 )); then pair="berth berthlog"; else pair="berthlog berth"; fi
+      for server in $pair; do
+        wrk_measure "accesslog_c$conns" "$server" "$conns" "$(url_of "$server")/v2/bench/app/manifests/latest" -H "Accept: $MANIFEST_TYPE"
+      done
     done
   done
 fi
@@ -438,7 +468,7 @@ if has_section small; then
   log "$SMALL_PUSHES small pushes at $PUSH_CLIENTS clients"
   for ((run = 1; run <= RUNS; run++)); do
     for server in $(order "$run"); do
-      out=$(on_client "$TOOL" push --url "$(url_of "$server")" --count "$SMALL_PUSHES" --clients "$PUSH_CLIENTS" \
+      out=$(on_client_tool push --url "$(url_of "$server")" --count "$SMALL_PUSHES" --clients "$PUSH_CLIENTS" \
         --prefix "small/run$run" 2>"$WORK/push-$server.err") || true
       v=$(sed -n 's/^per_second=//p' <<<"$out"); failed=$(sed -n 's/^failures=//p' <<<"$out")
       if [[ -n $v ]]; then record small_push "$server" "$v"; else note "$server: small pushes failed: $(head -c 200 "$WORK/push-$server.err")"; fi
@@ -535,6 +565,21 @@ for conns in $CONNECTIONS; do
   v=$(median "head_static_c${conns}_rps" nginx)
   [[ -n $v ]] && crow "nginx HEAD of it via the HEAD load helper, c=$conns (req/s)" "$(fmt "$v" 0)"
 done
+ACCESS_ROWS=()
+if has_section accesslog; then
+  for conns in $ACCESS_LOG_CONNECTIONS; do
+    off=$(median "accesslog_c${conns}_rps" berth); on=$(median "accesslog_c${conns}_rps" berthlog)
+    ng=$(median "static_c${conns}_rps" nginx)
+    ACCESS_ROWS+=("$(printf '| %s | %s | %s | %s | %s | %s | %s | %s |' "$conns" "$(fmt "$off" 0)" "$(fmt "$on" 0)" "$(ratio "$on" "$off")" \
+      "$(verdict "$on" "$(times "$off" 0.9)" higher)" "$(fmt "$(median "accesslog_c${conns}_p99" berth)" 2) / $(fmt "$(median "accesslog_c${conns}_p99" berthlog)" 2)" \
+      "$(fmt "$ng" 0)" "$(ratio "$on" "$ng")")")
+  done
+  # Every request the log-on server answered must be in its log: a writer that dropped lines would look cheap.
+  LOGGED_LINES=$(grep -c 'RequestLoggingMiddleware\[1\]' "$WORK/berthlog.log" || true)
+  LOGGED_MEASURED=$(awk -F'\t' '$1 ~ /^accesslog_c[0-9]+_n$/ && $2 == "berthlog" {n += $3} END {print n + 0}' "$RESULTS")
+  LOGGED_DROPPED=$({ grep -o '[0-9]* line(s) dropped' "$WORK/berthlog.log" || true; } | awk '{n += $1} END {print n + 0}')
+  LOGGED_BYTES=$(stat -c %s "$WORK/berthlog.log")
+fi
 v=$(median "blob4k_c${LIST_CONNECTIONS}_rps" nginx); [[ -n $v ]] && crow "nginx 4 KiB file, c=$LIST_CONNECTIONS (req/s)" "$(fmt "$v" 0)"
 v=$(median big_get nginx); [[ -n $v ]] && crow "nginx ${BIG_MIB} MiB file, sendfile (MB/s)" "$(fmt "$v" 0)"
 v=$(median hash_sha256 machine); [[ -n $v ]] && crow "SHA-256, one core, .NET (MB/s)" "$(fmt "$v" 0)"
@@ -558,6 +603,18 @@ report() {
   echo "| --- | ---: | ---: | ---: | --- | --- |"
   printf '%s\n' "${ROWS[@]}"
   echo
+  if (( ${#ACCESS_ROWS[@]} > 0 )); then
+    echo "## Access log: manifest GET by tag, log on vs off"
+    echo
+    echo "Off: \`--log-level Warning\`. On: default settings, stdout (the access log) to a file on the data disk."
+    echo
+    echo "| Connections | Log off (req/s) | Log on (req/s) | On/off | Target: on ≥ 0.9× off | p99 off / on (ms) | nginx (req/s) | On/nginx |"
+    echo "| ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |"
+    printf '%s\n' "${ACCESS_ROWS[@]}"
+    echo
+    echo "Access-log lines written: $LOGGED_LINES ($LOGGED_BYTES bytes) for $LOGGED_MEASURED requests measured by wrk (warm-ups, seeding and requests in flight when wrk stopped are logged too); lines reported dropped: $LOGGED_DROPPED."
+    echo
+  fi
   echo "## Machine ceilings"
   echo
   echo "| Ceiling | Value |"

@@ -336,7 +336,8 @@ public sealed class PullThroughCache : IDisposable
 
     /// <summary>What counts as upstream failing (rather than a bug here): network, timeouts, 429 and 5xx, and content that does not match its digest.</summary>
     private static bool IsUpstreamFailure(Exception e) => e is HttpRequestException or OperationCanceledException or IOException
-        or DigestMismatchException
+        // A docker config's credential helper that fails or hangs is an upstream we cannot reach, not a crash.
+        or DigestMismatchException or Berth.Client.Auth.CredentialHelperException
         or RegistryRequestException { StatusCode: HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden };
 
     private static string Describe(Exception e) => e switch

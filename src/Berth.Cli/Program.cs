@@ -15,6 +15,7 @@ public static class BerthCommandLine
             ServeCommand.Create(),
             MaintenanceCommands.CreateGc(),
             MaintenanceCommands.CreateFsck(),
+            EventsCommand.Create(),
             MigrationCommands.CreateDb(),
             MigrationCommands.CreateMigrate(),
             MigrationCommands.CreateImport(),

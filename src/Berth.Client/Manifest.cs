@@ -113,4 +113,10 @@ public sealed record ManifestPushResult(Digest Digest, string? EntityTag, bool S
 {
     /// <summary>Set when the referrers tag schema had to be updated because the registry has no referrers API.</summary>
     public ManifestUpdateResult? ReferrersFallback { get; init; }
+
+    /// <summary>
+    /// The fallback index the referrers tag held before, when the client deleted it after replacing it
+    /// (null when there was none, the registry refused the delete, or it was kept).
+    /// </summary>
+    public Digest? DeletedReferrersIndex { get; init; }
 }

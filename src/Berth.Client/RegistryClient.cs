@@ -26,15 +26,15 @@ public sealed class RegistryClient : IDisposable
         BaseAddress = ResolveBaseAddress(options);
         var transport = new SocketsHttpHandler
         {
-            // Blob GETs are commonly redirected to object storage; HttpClient drops Authorization
-            // when it follows a redirect, which is what a storage host needs.
-            AllowAutoRedirect = true,
+            // Blob GETs are commonly redirected to object storage; RedirectHandler follows them, and
+            // decides what the next hop may carry (no Authorization, no conditional headers, to another host).
+            AllowAutoRedirect = false,
             UseCookies = false,
             AutomaticDecompression = DecompressionMethods.None,
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
         };
         options.ConfigureTransport?.Invoke(transport);
-        _http = new HttpClient(new RegistryAuthenticationHandler(options.Registry, options.Credentials, transport))
+        _http = new HttpClient(new RegistryAuthenticationHandler(options.Registry, options.Credentials, new Transfers.RedirectHandler(transport)))
         {
             BaseAddress = BaseAddress,
             // Transfers of large blobs take as long as they take; callers cancel with a token.

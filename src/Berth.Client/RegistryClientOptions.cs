@@ -35,6 +35,12 @@ public sealed record RegistryClientOptions
 
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Delete the referrers-tag index a subject's fallback update replaced (distribution-spec "Referrers
+    /// Tag Schema"; oras-go does the same unless SkipReferrersGC). Default true.
+    /// </summary>
+    public bool DeleteReplacedReferrersIndexes { get; init; } = true;
+
     public string UserAgent { get; init; } = "berth-client/0.1";
 
     /// <summary>Lets a caller adjust the socket handler (TLS, proxies, timeouts) before it is used.</summary>

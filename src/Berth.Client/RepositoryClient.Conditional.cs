@@ -37,7 +37,7 @@ public sealed partial class RepositoryClient
             {
                 return new ManifestUpdateResult
                 {
-                    Repository = Name, Tag = tag, Digest = current?.Digest, Changed = false, Attempts = attempt - 1,
+                    Repository = Name, Tag = tag, Digest = current?.Digest, Previous = current?.Digest, Changed = false, Attempts = attempt - 1,
                     Protection = Registry.ConditionalSupport,
                 };
             }
@@ -67,7 +67,7 @@ public sealed partial class RepositoryClient
             }
             return new ManifestUpdateResult
             {
-                Repository = Name, Tag = tag, Digest = next.Digest, Changed = true, Attempts = attempt,
+                Repository = Name, Tag = tag, Digest = next.Digest, Previous = current?.Digest, Changed = true, Attempts = attempt,
                 Protection = support, ConfirmedByReadBack = confirmed,
             };
         }

@@ -106,7 +106,8 @@ public sealed partial class RepositoryClient
         if (parsed.Subject is { } subject && !pushed.SubjectProcessed)
         {
             var fallback = await AddToReferrersTagAsync(subject, manifest, cancellationToken).ConfigureAwait(false);
-            return pushed with { ReferrersFallback = fallback };
+            var deleted = await DeleteReplacedReferrersIndexAsync(fallback, cancellationToken).ConfigureAwait(false);
+            return pushed with { ReferrersFallback = fallback, DeletedReferrersIndex = deleted };
         }
         return pushed;
     }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Berth.Client.Conditional;
+using Berth.Client.Errors;
 using Berth.Oci.Digests;
 using Berth.Oci.Manifests;
 using Berth.Oci.Protocol;
@@ -108,5 +109,34 @@ public sealed partial class RepositoryClient
             manifests.Add(entry.DeepClone());
             return Manifest.FromJson(index);
         }, UnprotectedWritePolicy.Proceed, cancellationToken);
+    }
+
+    /// <summary>
+    /// After the referrers tag moved to a new index, the index it held is referenced by nothing: no
+    /// registry keeps it alive for the client, so the client deletes it by digest, as oras-go does unless
+    /// SkipReferrersGC (registry/remote/repository.go, updateReferrersIndex step 4). Only when the move is
+    /// known to have happened — the conditional PUT succeeded, or on a registry that ignores
+    /// preconditions the read-back showed our index — since deleting a manifest by digest also removes
+    /// every tag on it (distribution-spec end-9). Returns the deleted digest.
+    /// </summary>
+    private async Task<Digest?> DeleteReplacedReferrersIndexAsync(ManifestUpdateResult fallback, CancellationToken cancellationToken)
+    {
+        if (!Registry.Options.DeleteReplacedReferrersIndexes || !fallback.Changed || fallback.Previous is not { } previous
+            || previous == fallback.Digest || !(fallback.IsProtected || fallback.ConfirmedByReadBack == true)) return null;
+        try
+        {
+            await DeleteManifestAsync(previous.ToString(), cancellationToken: cancellationToken).ConfigureAwait(false);
+            return previous;
+        }
+        catch (RegistryRequestException e) when (e.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.MethodNotAllowed
+                                                     or System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden
+                                                 || e.HasCode("UNSUPPORTED"))
+        {
+            // Not an error: distribution-spec end-9 lets a registry refuse deletes (405 UNSUPPORTED, as CNCF
+            // Distribution does unless storage.delete is enabled), a user may push without the right to
+            // delete (401/403 DENIED), and 404 means someone removed it already. The referrers tag is
+            // correct either way; the old index merely stays behind as untagged content.
+            return null;
+        }
     }
 }

@@ -79,6 +79,12 @@ public sealed class BerthRegistry : IDisposable
     /// <summary>Whether the stores answer and the data folder takes writes (for /readyz).</summary>
     public ReadinessProbe Readiness { get; }
 
+    /// <summary>
+    /// The notification events waiting for delivery, kept in the metadata store; writes record events once a planner
+    /// is set on it (the host does, when endpoints are configured).
+    /// </summary>
+    public Storage.Events.IEventOutbox Events => _metadata;
+
     /// <summary>Whole-repository reads (linked blobs, every manifest, every tag), for copying the registry elsewhere.</summary>
     public IMetadataExport Export => _metadata;
 

@@ -1,5 +1,6 @@
 using Berth.Oci.Digests;
 using Berth.Oci.Preconditions;
+using Berth.Storage.Events;
 using Berth.Storage.Metadata;
 
 namespace Berth.Storage.PostgreSql;
@@ -12,7 +13,8 @@ public sealed partial class PostgreSqlMetadataStore
             WHERE r.name = @name AND b.digest = @digest
             """, ("name", repository), ("digest", digest.ToString())) is not null);
 
-    public Task<bool> LinkBlobAsync(string repository, Digest digest, Func<ValueTask<bool>> contentPresent) => WriteAsync(async (c, t) =>
+    public Task<bool> LinkBlobAsync(string repository, Digest digest, Func<ValueTask<bool>> contentPresent, BlobArrival? arrival = null) =>
+        WriteAsync(async (c, t) =>
     {
         // Shared per digest: the collector deletes the bytes only under the exclusive form of this
         // lock and only when no link exists, so the check below stays true until this link commits.
@@ -26,6 +28,7 @@ public sealed partial class PostgreSqlMetadataStore
             ON CONFLICT (repository_id, digest) DO UPDATE SET linked_at = excluded.linked_at
             """, ("id", id), ("digest", digest.ToString()), ("now", Now()));
         if (created) await BumpChangeVersionAsync(c, t);
+        if (arrival is not null && RecordsEvents) await RecordEventsAsync(c, t, id, [ChangeSet.ForBlobArrival(repository, digest, arrival)]);
         return (true, true);
     });
 
@@ -45,6 +48,7 @@ public sealed partial class PostgreSqlMetadataStore
         var verdict = guard.Check(ResourceState.Present(EntityTag.ForDigest(digest)), tag: null);
         if (verdict != GuardVerdict.Allow) return (WriteOutcome.From(verdict, digest), false);
         await ExecuteAsync(c, t, "DELETE FROM repository_blobs WHERE repository_id = @id AND digest = @digest", ("id", id), ("digest", digest.ToString()));
+        if (RecordsEvents) await RecordEventsAsync(c, t, id!.Value, [new RepositoryChange(ChangeKind.BlobDeleted, repository, digest)]);
         return (WriteOutcome.Done, true);
     });
 }

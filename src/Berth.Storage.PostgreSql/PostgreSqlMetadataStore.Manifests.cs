@@ -2,6 +2,7 @@ using System.Text.Json;
 using Berth.Oci.Digests;
 using Berth.Oci.Manifests;
 using Berth.Oci.Preconditions;
+using Berth.Storage.Events;
 using Berth.Storage.Metadata;
 using Npgsql;
 
@@ -97,6 +98,7 @@ public sealed partial class PostgreSqlMetadataStore
                 ON CONFLICT DO NOTHING
                 """, ("digest", digest), ("references", references));
         }
+        var changes = RecordsEvents && !manifest.ReferencesFetchedLater ? ChangeSet.ForPush(manifest, previousDigests) : null;
         foreach (var (tag, previous) in previousDigests)
         {
             if (previous == digest) continue; // Re-pushing the same manifest does not move the tag.
@@ -108,6 +110,7 @@ public sealed partial class PostgreSqlMetadataStore
             await RecordMoveAsync(c, t, repositoryId, tag, previous, digest, now, manifest.Actor);
         }
         await BumpChangeVersionAsync(c, t);
+        await RecordEventsAsync(c, t, repositoryId, changes);
         return (WriteOutcome.Done, true);
     });
 
@@ -123,6 +126,10 @@ public sealed partial class PostgreSqlMetadataStore
         await ExecuteAsync(c, t, "DELETE FROM tags WHERE repository_id = @id AND name = @tag", ("id", repositoryId), ("tag", tag));
         await RecordMoveAsync(c, t, repositoryId.Value, tag, current!.ToString(), null, Now(), actor);
         await BumpChangeVersionAsync(c, t);
+        if (RecordsEvents)
+        {
+            await RecordEventsAsync(c, t, repositoryId.Value, [new RepositoryChange(ChangeKind.TagDeleted, repository, current!.Value) { Tag = tag, Actor = actor }]);
+        }
         return (WriteOutcome.Done, true);
     });
 
@@ -156,6 +163,7 @@ public sealed partial class PostgreSqlMetadataStore
         await ExecuteAsync(c, t, "DELETE FROM tags WHERE repository_id = @id AND digest = @digest", ("id", repositoryId), ("digest", text));
         await ExecuteAsync(c, t, "DELETE FROM repository_manifests WHERE repository_id = @id AND digest = @digest", ("id", repositoryId), ("digest", text));
         await BumpChangeVersionAsync(c, t);
+        if (RecordsEvents) await RecordEventsAsync(c, t, repositoryId.Value, ChangeSet.ForManifestDelete(repository, digest, tags, actor));
         return (WriteOutcome.Done, true);
     });
 

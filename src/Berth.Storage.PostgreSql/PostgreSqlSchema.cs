@@ -91,6 +91,25 @@ public static class PostgreSqlSchema
         );
         INSERT INTO change_counters (shard, version) SELECT s, 0 FROM generate_series(0, 63) AS s;
         """,
+        """
+        -- The transactional outbox of notification events (see IEventOutbox): rows are written by the write they
+        -- report on, in its transaction. status 0 = pending, 1 = failed (given up).
+        CREATE TABLE event_outbox (
+            id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            endpoint        text COLLATE "C" NOT NULL,
+            repository      text COLLATE "C" NOT NULL,
+            action          text NOT NULL,
+            payload         bytea NOT NULL,
+            created_at      bigint NOT NULL,
+            status          integer NOT NULL DEFAULT 0,
+            attempts        integer NOT NULL DEFAULT 0,
+            next_attempt_at bigint NOT NULL,
+            lease_owner     text,
+            lease_until     bigint,
+            last_error      text
+        );
+        CREATE INDEX event_outbox_pending ON event_outbox(endpoint, repository, id) WHERE status = 0;
+        """,
     ];
 
     /// <summary>

@@ -83,13 +83,13 @@ public sealed class DockerConfigTests
     public async Task StoreThenRead_UsesBase64UserColonPassword_AndKeepsOtherSections()
     {
         using var folder = new TemporaryFolder();
-        var file = folder.File("config.json", "{\"credsStore\":\"desktop\",\"auths\":{\"other.example\":{\"auth\":\"eDp5\"}}}"u8.ToArray());
+        var file = folder.File("config.json", "{\"currentContext\":\"desktop-linux\",\"auths\":{\"other.example\":{\"auth\":\"eDp5\"}}}"u8.ToArray());
         var store = new DockerConfigCredentialStore(file);
 
         store.Store("localhost:5000", new RegistryCredential("alice", "s3:cret"));
 
         var text = await File.ReadAllTextAsync(file);
-        Assert.Contains("\"credsStore\": \"desktop\"", text);
+        Assert.Contains("\"currentContext\": \"desktop-linux\"", text);
         Assert.Contains(Convert.ToBase64String("alice:s3:cret"u8.ToArray()), text);
         Assert.Equal(new RegistryCredential("alice", "s3:cret"), await store.GetCredentialAsync("localhost:5000", default));
         Assert.Equal(new RegistryCredential("x", "y"), await store.GetCredentialAsync("other.example", default));

@@ -121,6 +121,9 @@ public abstract class RoundTripTests(ITestRegistry registry)
             // The fallback went through the referrers tag, and the CLI said it was unprotected there.
             Assert.Equal(RepositoryClient.ReferrersTag(subject.Digest), first.Json.GetProperty("referrersTag").GetString());
             Assert.False(first.Json.GetProperty("referrersTagProtected").GetBoolean());
+            // The second attach replaced the index the first one made, and deleted it.
+            Assert.False(first.Json.TryGetProperty("deletedReferrersIndex", out _));
+            Assert.StartsWith("sha256:", second.Json.GetProperty("deletedReferrersIndex").GetString());
         }
     }
 

@@ -1,3 +1,4 @@
+using Berth.Oci.Names;
 using System.Net;
 using Berth.Auth.Access;
 using Berth.Registry.Policies;

@@ -78,6 +78,21 @@ public sealed class BackgroundProcess : IAsyncDisposable, IDisposable
         _process.WaitForExit();
     }
 
+    /// <summary>SIGTERM, then waits for the process to exit and for its last output line.</summary>
+    public async Task StopAsync()
+    {
+        if (!_process.HasExited)
+        {
+            using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+            {
+                UseShellExecute = false,
+            });
+            if (kill is not null) await kill.WaitForExitAsync();
+        }
+        await _process.WaitForExitAsync();
+        await _readers;
+    }
+
     public void Dispose()
     {
         Kill();

@@ -112,6 +112,9 @@ public sealed partial class BerthProcess : IAsyncDisposable, IDisposable
     /// <summary>SIGKILL: no shutdown hooks, no flushing; exactly what a crash or power cut looks like to the process.</summary>
     public void Kill() => _process.Kill();
 
+    /// <summary>SIGTERM, as a service manager stops it: waits for the exit and for everything it printed.</summary>
+    public Task StopAsync() => _process.StopAsync();
+
     public void Dispose() => _process.Dispose();
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();

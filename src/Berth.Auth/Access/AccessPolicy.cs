@@ -1,3 +1,4 @@
+using Berth.Oci.Names;
 using Berth.Oci.Auth;
 
 namespace Berth.Auth.Access;

@@ -5,7 +5,10 @@ using Berth.Client.Auth;
 
 namespace Berth.Cli.Commands;
 
-/// <summary><c>berth login</c> / <c>berth logout</c>: the <c>auths</c> entries of docker's config.json.</summary>
+/// <summary>
+/// <c>berth login</c> / <c>berth logout</c>: credentials in docker's config.json, or in the credential
+/// helper it configures for the registry (<c>credHelpers</c>, <c>credsStore</c>), as docker login/logout.
+/// </summary>
 public static class LoginCommands
 {
     public static Command CreateLogin(GlobalOptions options)
@@ -14,7 +17,7 @@ public static class LoginCommands
         var username = new Option<string?>("--username", "-u") { Description = "User name" };
         var password = new Option<string?>("--password", "-p") { Description = "Password or access token (prefer --password-stdin)" };
         var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from standard input" };
-        var command = new Command("login", "Check credentials against a registry and save them in docker's config.json")
+        var command = new Command("login", "Check credentials against a registry and save them in docker's config.json, or its credential helper for the registry")
         {
             registry, username, password, passwordStdin,
         };
@@ -33,9 +36,12 @@ public static class LoginCommands
             {
                 await client.PingAsync(cancellationToken);
             }
-            session.Credentials.Store(host, credential);
-            await session.WriteResultAsync(new { registry = host, username = user, configFile = session.Credentials.ConfigFile },
-                $"Login succeeded for {host}; saved in {session.Credentials.ConfigFile}");
+            var store = session.Credentials;
+            var helper = store.CredentialHelperFor(host);
+            await store.StoreAsync(host, credential, cancellationToken);
+            var helperProgram = helper is null ? null : "docker-credential-" + helper;
+            await session.WriteResultAsync(new { registry = host, username = user, configFile = store.ConfigFile, credentialHelper = helperProgram },
+                $"Login succeeded for {host}; saved " + (helperProgram is null ? $"in {store.ConfigFile}" : $"by the credential helper {helperProgram}"));
             return ExitCodes.Success;
         });
         return command;
@@ -44,13 +50,16 @@ public static class LoginCommands
     public static Command CreateLogout(GlobalOptions options)
     {
         var registry = new Argument<string>("registry") { Description = "Registry host[:port]" };
-        var command = new Command("logout", "Remove a registry's saved credentials from docker's config.json") { registry };
-        command.SetClientAction(options, async (session, parse, _) =>
+        var command = new Command("logout", "Remove a registry's saved credentials from docker's config.json and its credential helper") { registry };
+        command.SetClientAction(options, async (session, parse, cancellationToken) =>
         {
             var host = parse.GetRequiredValue(registry);
-            var removed = session.Credentials.Remove(host);
-            await session.WriteResultAsync(new { registry = host, removed },
-                removed ? $"Removed credentials for {host}" : $"No credentials were saved for {host}");
+            var helper = session.Credentials.CredentialHelperFor(host);
+            var removed = await session.Credentials.RemoveAsync(host, cancellationToken);
+            var helperProgram = helper is null ? null : "docker-credential-" + helper;
+            await session.WriteResultAsync(new { registry = host, removed, credentialHelper = helperProgram },
+                removed ? $"Removed credentials for {host}" + (helperProgram is null ? "" : $" (credential helper {helperProgram})")
+                    : $"No credentials were saved for {host}");
             return ExitCodes.Success;
         });
         return command;

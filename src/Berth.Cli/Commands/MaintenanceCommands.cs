@@ -77,7 +77,7 @@ public static class MaintenanceCommands
     }
 
     /// <summary>The registry settings, or null after telling the user what is wrong with them.</summary>
-    private static async Task<RegistryOptions?> ResolveAsync(string command, string? configFile, string? data, params SettingFlag[] flags)
+    internal static async Task<RegistryOptions?> ResolveAsync(string command, string? configFile, string? data, params SettingFlag[] flags)
     {
         try
         {
@@ -90,11 +90,11 @@ public static class MaintenanceCommands
         }
     }
 
-    private static Option<string?> DataOption() => new("--data") { Description = "Data folder (default ./berth-data; env BERTH_DATA)" };
+    internal static Option<string?> DataOption() => new("--data") { Description = "Data folder (default ./berth-data; env BERTH_DATA)" };
 
-    private static Option<string?> ConfigOption() => new("--config") { Description = "JSON config file, as for berth serve" };
+    internal static Option<string?> ConfigOption() => new("--config") { Description = "JSON config file, as for berth serve" };
 
-    private static Option<string> OutputOption() => new("--output")
+    internal static Option<string> OutputOption() => new("--output")
     {
         Description = "text or json",
         DefaultValueFactory = _ => "text",

@@ -64,6 +64,8 @@ public static class ReferrerCommands
                 artifactType = parse.GetRequiredValue(artifactType),
                 referrersTag = fallback?.Tag,
                 referrersTagProtected = fallback?.IsProtected,
+                // The index the referrers tag held before, deleted once the tag had moved on.
+                deletedReferrersIndex = pushed.Push.DeletedReferrersIndex?.ToString(),
             }, $"Attached {pushed.Manifest.Digest} to {subjectManifest.Digest}"
                + (fallback is null ? "" : $" (referrers tag {fallback.Tag} updated{(fallback.IsProtected ? " conditionally" : ", unprotected")})"));
             return ExitCodes.Success;

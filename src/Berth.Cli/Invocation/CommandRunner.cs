@@ -38,6 +38,7 @@ public static class CommandRunner
         ConcurrentUpdateException or PreconditionFailedException or TagExistsException => ExitCodes.Conflict,
         RegistryRequestException { IsNotFound: true } => ExitCodes.NotFound,
         UsageException or FormatException => ExitCodes.Usage,
+        Berth.Client.Auth.CredentialHelperException => ExitCodes.Failure,
         FileNotFoundException or DirectoryNotFoundException or KeyNotFoundException => ExitCodes.NotFound,
         RegistryRequestException or DigestMismatchException or HttpRequestException or IOException
             or InvalidOperationException or ArgumentException or System.Text.Json.JsonException or UnauthorizedAccessException => ExitCodes.Failure,
@@ -51,6 +52,7 @@ public static class CommandRunner
         RegistryRequestException { IsNotFound: true } or FileNotFoundException or DirectoryNotFoundException or KeyNotFoundException => "notFound",
         UsageException or FormatException => "usage",
         RegistryAuthenticationException => "unauthorized",
+        Berth.Client.Auth.CredentialHelperException => "credentialHelper",
         DigestMismatchException => "digestMismatch",
         _ => "failure",
     };

@@ -42,6 +42,9 @@ internal sealed class RegistryAuthenticationHandler : DelegatingHandler
 
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.Unauthorized) return response;
+        // A 401 from the host a redirect led to (object storage) is not the registry's challenge: our
+        // credentials are not for it, and must not be sent there.
+        if (Transfers.RedirectHandler.CameFromAnotherOrigin(response)) return response;
 
         var challenges = AuthenticationChallenge.Parse(response.Headers.WwwAuthenticate.Select(h => h.ToString()));
         var challenge = challenges.FirstOrDefault(c => c.IsScheme(AuthenticationChallenge.BearerScheme)) ?? challenges.FirstOrDefault(c => c.IsScheme("Basic"));
@@ -66,11 +69,11 @@ internal sealed class RegistryAuthenticationHandler : DelegatingHandler
     private async Task<AuthenticationHeaderValue?> AuthorizationForAsync(AuthenticationChallenge challenge, string[] scopes,
         bool forceRefresh, CancellationToken cancellationToken)
     {
-        var credential = _credentials is null ? null
-            : await _credentials.GetCredentialAsync(_registry, cancellationToken).ConfigureAwait(false);
         if (challenge.IsScheme("Basic"))
         {
-            return credential is null ? null : BasicHeader(credential);
+            var basic = await CredentialAsync(cancellationToken).ConfigureAwait(false);
+            // An identity token is only good at a token service (oauth.md), never as a Basic password.
+            return basic is null || basic.IsIdentityToken ? null : BasicHeader(basic);
         }
 
         var key = string.Join(' ', scopes.Order(StringComparer.Ordinal));
@@ -78,29 +81,24 @@ internal sealed class RegistryAuthenticationHandler : DelegatingHandler
         {
             return new AuthenticationHeaderValue("Bearer", cached.Token);
         }
+        // Credentials are looked up only when a token is fetched: a credential helper is a process to start.
+        var credential = await CredentialAsync(cancellationToken).ConfigureAwait(false);
         var token = await FetchTokenAsync(challenge, scopes, credential, cancellationToken).ConfigureAwait(false);
         if (token is null) return null;
         _tokens[key] = token;
         return new AuthenticationHeaderValue("Bearer", token.Token);
     }
 
+    private async Task<RegistryCredential?> CredentialAsync(CancellationToken cancellationToken) =>
+        _credentials is null ? null : await _credentials.GetCredentialAsync(_registry, cancellationToken).ConfigureAwait(false);
+
     private async Task<CachedToken?> FetchTokenAsync(AuthenticationChallenge challenge, string[] scopes, RegistryCredential? credential,
         CancellationToken cancellationToken)
     {
         if (challenge["realm"] is not { Length: > 0 } realm || !Uri.TryCreate(realm, UriKind.Absolute, out var realmUri)) return null;
-        var query = new StringBuilder();
-        if (challenge["service"] is { } service) query.Append("service=").Append(Uri.EscapeDataString(service));
-        // token.md: several scope parameters may be given, one per resource.
-        foreach (var scope in scopes)
-        {
-            if (query.Length > 0) query.Append('&');
-            query.Append("scope=").Append(Uri.EscapeDataString(scope));
-        }
-        var builder = new UriBuilder(realmUri);
-        builder.Query = string.IsNullOrEmpty(builder.Query) ? query.ToString() : builder.Query.TrimStart('?') + "&" + query;
-
-        using var request = new HttpRequestMessage(HttpMethod.Get, builder.Uri);
-        if (credential is not null) request.Headers.Authorization = BasicHeader(credential);
+        using var request = credential is { IsIdentityToken: true }
+            ? RefreshTokenRequest(realmUri, challenge["service"], scopes, credential.Password)
+            : BasicTokenRequest(realmUri, challenge["service"], scopes, credential);
         var requestedAt = DateTimeOffset.UtcNow;
         using var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode) return null;
@@ -112,6 +110,44 @@ internal sealed class RegistryAuthenticationHandler : DelegatingHandler
         // Renew a little early so a token never expires between being attached and being checked.
         return new CachedToken(token, requestedAt + lifetime - TimeSpan.FromSeconds(Math.Min(10, lifetime.TotalSeconds / 4)));
     }
+
+    /// <summary>token.md "Requesting a Token": GET realm?service=…&amp;scope=…, with Basic credentials when we have them.</summary>
+    private static HttpRequestMessage BasicTokenRequest(Uri realm, string? service, string[] scopes, RegistryCredential? credential)
+    {
+        var query = new StringBuilder();
+        if (service is not null) query.Append("service=").Append(Uri.EscapeDataString(service));
+        // token.md: several scope parameters may be given, one per resource.
+        foreach (var scope in scopes)
+        {
+            if (query.Length > 0) query.Append('&');
+            query.Append("scope=").Append(Uri.EscapeDataString(scope));
+        }
+        var builder = new UriBuilder(realm);
+        builder.Query = string.IsNullOrEmpty(builder.Query) ? query.ToString() : builder.Query.TrimStart('?') + "&" + query;
+        var request = new HttpRequestMessage(HttpMethod.Get, builder.Uri);
+        if (credential is not null) request.Headers.Authorization = BasicHeader(credential);
+        return request;
+    }
+
+    /// <summary>
+    /// distribution docs/spec/auth/oauth.md: an identity token is a refresh token, traded at the realm by
+    /// POST grant_type=refresh_token with service, client_id and the scopes space-separated in one field.
+    /// </summary>
+    private static HttpRequestMessage RefreshTokenRequest(Uri realm, string? service, string[] scopes, string refreshToken)
+    {
+        var form = new List<KeyValuePair<string, string>>
+        {
+            new("grant_type", "refresh_token"),
+            new("refresh_token", refreshToken),
+            new("client_id", ClientId),
+        };
+        if (service is not null) form.Add(new("service", service));
+        if (scopes.Length > 0) form.Add(new("scope", string.Join(' ', scopes)));
+        return new HttpRequestMessage(HttpMethod.Post, realm) { Content = new FormUrlEncodedContent(form) };
+    }
+
+    /// <summary>oauth.md: "client_id: (REQUIRED) String identifying the client."</summary>
+    private const string ClientId = "berth";
 
     private static AuthenticationHeaderValue BasicHeader(RegistryCredential credential) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credential.Username}:{credential.Password}")));

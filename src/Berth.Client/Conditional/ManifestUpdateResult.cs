@@ -12,6 +12,9 @@ public sealed record ManifestUpdateResult
     /// <summary>What the tag points at afterwards (our manifest, or the current one when nothing changed).</summary>
     public Digest? Digest { get; init; }
 
+    /// <summary>What the tag pointed at before our write (null when it did not exist).</summary>
+    public Digest? Previous { get; init; }
+
     /// <summary>False when the change was already there and nothing was written.</summary>
     public required bool Changed { get; init; }
 

@@ -53,8 +53,12 @@ public sealed class ResumableBlobReadStream : Stream
             throw await RegistryRequestException.FromResponseAsync(_response, cancellationToken).ConfigureAwait(false);
         }
         ContentLength = _response.Content.Headers.ContentLength ?? _expectedLength;
-        // Only a strong validator may go in If-Range (RFC 9110 §13.1.5).
-        _entityTag = _response.Headers.ETag is { IsWeak: false } ? RepositoryClient.RawHeader(_response, RegistryHeaders.ETag) : null;
+        // Only a strong validator may go in If-Range (RFC 9110 §13.1.5), and only the registry's own: after a
+        // redirect the ETag is the storage host's, which the registry cannot evaluate, and the next redirect
+        // drops If-Range anyway. Without it a resumed range is still safe: the blob is immutable (it is
+        // addressed by its digest) and every byte read is verified against that digest.
+        _entityTag = _response.Headers.ETag is { IsWeak: false } && !RedirectHandler.CameFromAnotherOrigin(_response)
+            ? RepositoryClient.RawHeader(_response, RegistryHeaders.ETag) : null;
         _body = await _response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
     }
 

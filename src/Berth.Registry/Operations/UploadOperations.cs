@@ -4,6 +4,7 @@ using Berth.Oci.Ranges;
 using Berth.Registry.Policies;
 using Berth.Registry.Results;
 using Berth.Storage.Blobs;
+using Berth.Storage.Events;
 using Berth.Storage.Metadata;
 using Berth.Storage.Uploads;
 
@@ -104,7 +105,7 @@ public sealed class UploadOperations
         var keepIfStoredAfter = _time.GetUtcNow() - _options.GarbageCollectionGracePeriod / 2;
         var stored = await store.StoreWholeAsync(digest, body, length, keepIfStoredAfter, cancellationToken);
         if (!stored.Matched) return RegistryError.DigestInvalid($"uploaded content has digest {stored.Actual}, not {digest}");
-        return await LinkStoredAsync(name, digest);
+        return await LinkStoredAsync(name, digest, stored.Length);
     }
 
     /// <summary>
@@ -117,11 +118,13 @@ public sealed class UploadOperations
         if (_admission.Refusal(WriteKind.Push) is { } refused) return refused;
         if (Validate.Name(name) is { } nameError) return nameError;
         if (Validate.Digest(digestText, out var digest) is { } digestError) return digestError;
-        if (await _blobs.FindAsync(digest) is null) return (Digest?)null;
+        if (await _blobs.FindAsync(digest) is not { } stored) return (Digest?)null;
         var mountable = source.Repository is { } from
             ? Oci.Names.RepositoryName.IsValid(from) && _metadata.IsBlobLinked(from, digest)
             : _metadata.IsBlobLinked(name, digest) || _metadata.FindRepositoryWithBlob(digest, name) is not null;
-        if (!mountable || !await _metadata.LinkBlobAsync(name, digest, ContentPresent(digest))) return (Digest?)null;
+        // A mount without "from" reports no source: the repository it was found in is not the caller's to learn.
+        var arrival = new BlobArrival(stored.Length, Mounted: true, MountedFrom: source.Repository);
+        if (!mountable || !await _metadata.LinkBlobAsync(name, digest, ContentPresent(digest), arrival)) return (Digest?)null;
         return (Digest?)digest;
     }
 
@@ -205,14 +208,14 @@ public sealed class UploadOperations
             return RegistryError.DigestInvalid($"uploaded content has digest {completed.Actual}, not {digest}");
         }
         await _metadata.DeleteUploadAsync(id);
-        return await LinkStoredAsync(name, digest);
+        return await LinkStoredAsync(name, digest, completed.Length);
     }
 
     private Func<ValueTask<bool>> ContentPresent(Digest digest) => async () => await _blobs.FindAsync(digest) is not null;
 
-    private async Task<Result<Digest>> LinkStoredAsync(string name, Digest digest)
+    private async Task<Result<Digest>> LinkStoredAsync(string name, Digest digest, long length)
     {
-        if (!await _metadata.LinkBlobAsync(name, digest, ContentPresent(digest)))
+        if (!await _metadata.LinkBlobAsync(name, digest, ContentPresent(digest), new BlobArrival(length)))
         {
             // Garbage collection removed an identical, unreferenced copy at the same instant; the client retries.
             return RegistryError.Unavailable("the blob was being garbage-collected at the same moment; retry the upload");

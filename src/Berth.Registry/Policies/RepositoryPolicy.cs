@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using Berth.Oci.Names;
 
 namespace Berth.Registry.Policies;
 
@@ -25,23 +25,10 @@ public sealed record RepositoryPolicy
         Glob.IsMatch(Repositories, repository) && (tag is null || Glob.IsMatch(Tags, tag));
 }
 
+/// <summary>Compiled patterns, shared by every policy that names the same one (policies are records of plain strings).</summary>
 internal static class Glob
 {
-    private static readonly Dictionary<string, Regex> Cache = new(StringComparer.Ordinal);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, RepositoryPattern> Compiled = new(StringComparer.Ordinal);
 
-    public static bool IsMatch(string pattern, string value)
-    {
-        Regex? regex;
-        lock (Cache)
-        {
-            if (!Cache.TryGetValue(pattern, out regex))
-            {
-                var body = Regex.Escape(pattern).Replace(@"\*\*", "\u0001").Replace(@"\*", "[^/]*").Replace("\u0001", ".*");
-                // \z, not $: $ also matches before a final "\n", so the pattern "team/app" would also cover "team/app\n".
-                regex = new Regex($@"^{body}\z", RegexOptions.CultureInvariant);
-                Cache[pattern] = regex;
-            }
-        }
-        return regex.IsMatch(value);
-    }
+    public static bool IsMatch(string pattern, string value) => Compiled.GetOrAdd(pattern, p => new RepositoryPattern(p)).Matches(value);
 }

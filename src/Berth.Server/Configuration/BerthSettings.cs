@@ -18,7 +18,8 @@ public static class BerthSettings
     public static SettingsSchema Schema { get; } = new(
         [typeof(ServerOptions), typeof(RegistryOptions)],
         // Set by the code that hosts Berth, never by configuration.
-        [typeof(ServerOptions).GetProperty(nameof(ServerOptions.Registry))!, typeof(ServerOptions).GetProperty(nameof(ServerOptions.LoggerProviders))!],
+        [typeof(ServerOptions).GetProperty(nameof(ServerOptions.Registry))!, typeof(ServerOptions).GetProperty(nameof(ServerOptions.LoggerProviders))!,
+            typeof(ServerOptions).GetProperty(nameof(ServerOptions.AccessLogOutput))!],
         new Dictionary<string, string>
         {
             // The short names of the first releases, still accepted in every layer (BERTH_DATA, "gcInterval", ...).
@@ -92,6 +93,8 @@ public static class BerthSettings
         {
             problems.Add($"{Describe("listen", origins)}: {e.Message}");
         }
+        // A top-level number: the DataAnnotations below only reach the records.
+        if (options.AccessLogQueueCapacity < 1) problems.Add($"{Describe("accessLogQueueCapacity", origins)}: must be at least 1");
         foreach (var root in Schema.Roots)
         {
             var owner = root.DeclaringType == typeof(RegistryOptions) ? (object)registry : options;

@@ -38,6 +38,7 @@ internal sealed partial class RegistryEndpoint
             headers.Location = redirect.AbsoluteUri;
             headers.CacheControl = "no-store";
             response.ContentLength = 0;
+            _notifications?.Pulled(route.Name, read.Digest, null, read.Blob.Length, null, Actor(context));
             return;
         }
 
@@ -67,7 +68,10 @@ internal sealed partial class RegistryEndpoint
             default:
                 response.StatusCode = StatusCodes.Status200OK;
                 response.ContentLength = length;
-                if (!HttpMethods.IsHead(context.Request.Method) && length > 0) await SendBlobAsync(response, read, 0, length, context.RequestAborted);
+                if (HttpMethods.IsHead(context.Request.Method)) return;
+                // A whole-blob read is a pull; a range is part of one (a resumed or parallel download).
+                _notifications?.Pulled(route.Name, read.Digest, null, length, null, Actor(context));
+                if (length > 0) await SendBlobAsync(response, read, 0, length, context.RequestAborted);
                 return;
         }
     }

@@ -27,7 +27,10 @@ internal sealed partial class RegistryEndpoint
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = read.Manifest.MediaType;
         response.ContentLength = read.Manifest.Content.Length;
-        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(read.Manifest.Content).AsTask();
+        if (HttpMethods.IsHead(context.Request.Method)) return Task.CompletedTask;
+        _notifications?.Pulled(route.Name, read.Manifest.Digest, read.Manifest.MediaType, read.Manifest.Content.Length,
+            read.ByTag ? route.Reference : null, Actor(context));
+        return response.Body.WriteAsync(read.Manifest.Content).AsTask();
     }
 
     private async Task PutManifestAsync(HttpContext context, Oci.Api.RegistryPath route)

@@ -1,4 +1,5 @@
 using Berth.Cache;
+using Berth.Events;
 using Berth.Oci.Api;
 using Berth.Oci.Errors;
 using Berth.Oci.Preconditions;
@@ -21,12 +22,14 @@ internal sealed partial class RegistryEndpoint
 {
     private readonly BerthRegistry _registry;
     private readonly PullThroughCache? _cache;
+    private readonly RegistryNotifications? _notifications;
     private readonly bool _accessControlled;
 
-    public RegistryEndpoint(BerthRegistry registry, ServerOptions options, PullThroughCache? cache = null)
+    public RegistryEndpoint(BerthRegistry registry, ServerOptions options, PullThroughCache? cache = null, RegistryNotifications? notifications = null)
     {
         _registry = registry;
         _cache = cache;
+        _notifications = notifications;
         // Access control runs before this endpoint exactly when authentication is on.
         _accessControlled = options.Auth is not null;
     }

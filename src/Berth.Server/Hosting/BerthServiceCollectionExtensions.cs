@@ -1,5 +1,6 @@
 using Berth.Auth;
 using Berth.Cache;
+using Berth.Events;
 using Berth.Registry;
 using Berth.Server.Auth;
 using Berth.Server.Configuration;
@@ -35,6 +36,10 @@ public static class BerthServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(provider => RegistryStorage.Open(options.Registry,
             provider.GetService<Microsoft.Extensions.Logging.ILoggerFactory>(), provider.GetRequiredService<TimeProvider>()));
+        // Created with the registry's first use, before any write: a write recorded before its planner is set has no events.
+        services.AddSingleton(provider => new RegistryNotifications(options.Notifications, provider.GetRequiredService<BerthRegistry>().Events,
+            EventSource.ForThisProcess($"{Environment.MachineName}:{options.Listen.Split(':')[^1]}"), provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>().CreateLogger("Berth.Events")));
         services.AddSingleton<RegistryEndpoint>();
         services.AddSingleton(new ClientAddressResolver(options.TrustedProxies));
         if (options.Auth is { } auth)
@@ -51,7 +56,8 @@ public static class BerthServiceCollectionExtensions
         if (options.RateLimits is { } limits) services.AddSingleton(_ => new RequestRateLimiter(limits));
         services.AddBerthTelemetry(options);
         services.AddSingleton(provider => new SettingsReloader(options, provider.GetRequiredService<BerthRegistry>(),
-            provider.GetService<BerthAuth>(), provider.GetService<PullThroughCache>()));
+            provider.GetService<BerthAuth>(), provider.GetService<PullThroughCache>(), provider.GetRequiredService<RegistryNotifications>()));
+        services.AddHostedService<EventDeliveryService>();
         if (options.Ui.Enabled)
         {
             services.AddBerthUi(new UiHostOptions

@@ -3,6 +3,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Berth.Auth;
 using Berth.Registry;
+using Berth.Server.Logging;
 using Berth.Server.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -12,6 +13,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 
 namespace Berth.Server.Hosting;
 
@@ -72,6 +74,16 @@ public sealed class RegistryServer : IAsyncDisposable
         foreach (var provider in options.LoggerProviders) builder.Logging.AddProvider(provider);
         builder.Logging.SetMinimumLevel(options.LogLevel);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        if (options.LogLevel <= LogLevel.Information)
+        {
+            // The access log has a writer of its own (issue 15 item 7): the console logger would format every line on
+            // the request path and write each with a call of its own. The other destinations still get the lines.
+            builder.Logging.AddFilter<ConsoleLoggerProvider>(AccessLogWriter.Category, LogLevel.None);
+            builder.Services.AddSingleton(provider => new AccessLogWriter(options.AccessLogOutput, options.LogFormat, options.AccessLogQueueCapacity,
+                provider.GetRequiredService<ILogger<AccessLogWriter>>(), provider.GetRequiredService<Observability.ServerMetrics>(),
+                provider.GetRequiredService<TimeProvider>()));
+            builder.Services.AddHostedService(provider => provider.GetRequiredService<AccessLogWriter>());
+        }
         builder.WebHost.ConfigureKestrel(kestrel => ConfigureKestrel(kestrel, options, tls));
         builder.Services.AddSingleton(time ?? TimeProvider.System);
         builder.Services.AddBerth(options);

@@ -38,6 +38,9 @@ public sealed record ServerOptions
     /// <summary>Pull-through cache of upstream registries under local prefixes; null (the default) for none.</summary>
     public Cache.Configuration.CacheOptions? Cache { get; init; }
 
+    /// <summary>Webhook endpoints for the registry's events (push, delete, mount, tag-moved, pull); none by default.</summary>
+    public Events.Configuration.NotificationOptions Notifications { get; init; } = new();
+
     /// <summary>Request rate limits; null for none.</summary>
     public RateLimitOptions? RateLimits { get; init; }
 
@@ -49,6 +52,15 @@ public sealed record ServerOptions
 
     /// <summary>Console log lines as text (the default) or one JSON object per line for log shippers.</summary>
     public LogFormat LogFormat { get; init; } = LogFormat.Text;
+
+    /// <summary>
+    /// Access-log lines held while the output (stdout) is slower than the requests; beyond, lines are dropped and
+    /// counted rather than making requests wait (<see cref="Logging.AccessLogWriter.Add"/>). At least 1.
+    /// </summary>
+    public int AccessLogQueueCapacity { get; init; } = Logging.AccessLogWriter.DefaultQueueCapacity;
+
+    /// <summary>Where the access log goes instead of stdout (embedding applications, tests); the caller owns the stream.</summary>
+    public Stream? AccessLogOutput { get; init; }
 
     /// <summary>Prometheus metrics at /metrics.</summary>
     public Observability.MetricsOptions Metrics { get; init; } = new();

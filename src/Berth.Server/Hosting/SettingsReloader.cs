@@ -1,5 +1,6 @@
 using Berth.Auth;
 using Berth.Cache;
+using Berth.Events;
 using Berth.Registry;
 
 namespace Berth.Server.Hosting;
@@ -9,11 +10,12 @@ public sealed record ReloadOutcome(IReadOnlyList<string> Applied, IReadOnlyList<
 
 /// <summary>
 /// Applies new settings to a running registry. Reloadable: read-only mode, deletes, repository policies, users
-/// (htpasswd and config), groups, access rules and the pull-through cache's upstreams. Everything is prepared first
+/// (htpasswd and config), groups, access rules, the pull-through cache's upstreams and notification endpoints. Everything is prepared first
 /// and swapped after, so a bad htpasswd file leaves all of the running configuration as it was. Settings that shape
 /// listeners, storage, keys or telemetry are reported as needing a restart.
 /// </summary>
-public sealed class SettingsReloader(ServerOptions started, BerthRegistry registry, BerthAuth? auth, PullThroughCache? cache)
+public sealed class SettingsReloader(ServerOptions started, BerthRegistry registry, BerthAuth? auth, PullThroughCache? cache,
+    RegistryNotifications notifications)
 {
     private ServerOptions _current = started;
 
@@ -39,6 +41,8 @@ public sealed class SettingsReloader(ServerOptions started, BerthRegistry regist
         {
             restart.Add("cache (turning the pull-through cache on or off)");
         }
+        notifications.Reload(next.Notifications);
+        applied.Add("notification endpoints");
         registry.Admission.Apply(next.Registry);
         _current = next;
         return new ReloadOutcome(applied, restart);
@@ -59,6 +63,7 @@ public sealed class SettingsReloader(ServerOptions started, BerthRegistry regist
         Compare("auth (turning authentication on or off)", now.Auth is null, next.Auth is null);
         Compare("logLevel", now.LogLevel, next.LogLevel);
         Compare("logFormat", now.LogFormat, next.LogFormat);
+        Compare("accessLogQueueCapacity", now.AccessLogQueueCapacity, next.AccessLogQueueCapacity);
         Compare("metrics", now.Metrics, next.Metrics);
         Compare("tracing", now.Tracing, next.Tracing);
         return differences;

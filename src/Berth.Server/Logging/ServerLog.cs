@@ -13,6 +13,10 @@ internal static partial class ServerLog
     public static partial void RequestCompleted(this ILogger logger, string method, string path, string query, int status, long length, double milliseconds,
         string client, string traceId);
 
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning,
+        Message = "Access log: {Count} line(s) dropped, the output was slower than the requests (a queue of {Capacity} lines was full)")]
+    public static partial void AccessLogLinesDropped(this ILogger logger, long count, int capacity);
+
     [LoggerMessage(EventId = 10, Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
     public static partial void UnhandledError(this ILogger logger, Exception exception, string method, string path);
 

@@ -19,6 +19,7 @@ internal sealed class ServerMetrics : IDisposable
     private readonly Counter<long> _conditional;
     private readonly Counter<long> _authenticationFailures;
     private readonly Counter<long> _refused;
+    private readonly Counter<long> _accessLogDropped;
 
     private readonly Counter<long> _collections;
     private readonly Counter<long> _freed;
@@ -39,6 +40,8 @@ internal sealed class ServerMetrics : IDisposable
         _authenticationFailures = _meter.CreateCounter<long>("berth.auth.failures", "{request}",
             "Requests that carried credentials and were answered 401");
         _refused = _meter.CreateCounter<long>("berth.ratelimit.refusals", "{request}", "Requests answered 429 Too Many Requests");
+        _accessLogDropped = _meter.CreateCounter<long>("berth.access_log.dropped", "{line}",
+            "Access-log lines dropped because the output was slower than the requests");
     }
 
     public void RequestCompleted(string route, string method, int status, long received, long sent, TimeSpan elapsed, bool carriedCredentials)
@@ -58,6 +61,8 @@ internal sealed class ServerMetrics : IDisposable
         if (status == 401 && carriedCredentials) _authenticationFailures.Add(1, new TagList { { "route", route } });
         if (status == 429) _refused.Add(1, new TagList { { "route", route } });
     }
+
+    public void AccessLogLineDropped(long lines = 1) => _accessLogDropped.Add(lines);
 
     /// <param name="outcome">"completed", "skipped" (another replica was collecting) or "failed".</param>
     public void GarbageCollected(string outcome, long bytesFreed = 0)

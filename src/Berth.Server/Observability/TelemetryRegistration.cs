@@ -15,7 +15,8 @@ internal static class TelemetryRegistration
     /// Kestrel's connections and the .NET runtime (GC, thread pool, allocations).
     /// </summary>
     private static readonly string[] Meters =
-        [ServerMetrics.MeterName, Storage.StorageMetrics.MeterName, Cache.CacheMetrics.MeterName, "System.Net.Http", "Microsoft.AspNetCore.Server.Kestrel"];
+        [ServerMetrics.MeterName, Storage.StorageMetrics.MeterName, Cache.CacheMetrics.MeterName, Events.Delivery.EventMetrics.MeterName,
+        "System.Net.Http", "Microsoft.AspNetCore.Server.Kestrel"];
 
     /// <summary>Spans: the requests (ASP.NET Core), storage writes, and every outgoing call (HttpClient: S3, Azure Blob, upstreams; Npgsql).</summary>
     private static readonly string[] TraceSources = [Storage.StorageActivities.SourceName, "System.Net.Http", "Npgsql"];

@@ -24,7 +24,8 @@ public interface IMetadataStore
     /// because on an object store it is a request: blocking a thread on it inside every push starved the
     /// thread pool under 64 concurrent pushes (10-second stalls).
     /// </summary>
-    Task<bool> LinkBlobAsync(string repository, Digest digest, Func<ValueTask<bool>> contentPresent);
+    /// <param name="arrival">Set when the link is a push or mount a notification should report; null records no event.</param>
+    Task<bool> LinkBlobAsync(string repository, Digest digest, Func<ValueTask<bool>> contentPresent, Events.BlobArrival? arrival = null);
     /// <summary>A repository (other than <paramref name="except"/>) where the blob is linked, for mounts without "from".</summary>
     string? FindRepositoryWithBlob(Digest digest, string except);
     Task<WriteOutcome> UnlinkBlobAsync(string repository, Digest digest, WriteGuard guard);

@@ -1,5 +1,6 @@
 using Berth.Oci.Digests;
 using Berth.Oci.Preconditions;
+using Berth.Storage.Events;
 
 namespace Berth.Storage.Metadata;
 
@@ -11,7 +12,7 @@ public sealed partial class SqliteMetadataStore
             WHERE r.name = $name AND b.digest = $digest
             """, ("$name", repository), ("$digest", digest.ToString())) is not null);
 
-    public Task<bool> LinkBlobAsync(string repository, Digest digest, Func<ValueTask<bool>> contentPresent) => WriteAsync((c, t) =>
+    public Task<bool> LinkBlobAsync(string repository, Digest digest, Func<ValueTask<bool>> contentPresent, BlobArrival? arrival = null) => WriteAsync((c, t) =>
     {
         // SQLite's writer runs its jobs synchronously; with the data folder's own blob store the check
         // completes at once, and only the rare SQLite-with-object-store setup waits here.
@@ -25,6 +26,7 @@ public sealed partial class SqliteMetadataStore
             ON CONFLICT (repository_id, digest) DO UPDATE SET linked_at = excluded.linked_at
             """,
             ("$id", id), ("$digest", digest.ToString()), ("$now", Now()));
+        if (arrival is not null && RecordsEvents) RecordEvents(c, t, [ChangeSet.ForBlobArrival(repository, digest, arrival)]);
         return (true, true);
     });
 
@@ -43,6 +45,7 @@ public sealed partial class SqliteMetadataStore
         var verdict = guard.Check(WriteGuard.DigestTarget(digest, exists: true), tag: null);
         if (verdict != GuardVerdict.Allow) return (WriteOutcome.From(verdict, digest), false);
         Execute(c, t, "DELETE FROM repository_blobs WHERE repository_id = $id AND digest = $digest", ("$id", id), ("$digest", digest.ToString()));
+        if (RecordsEvents) RecordEvents(c, t, [new RepositoryChange(ChangeKind.BlobDeleted, repository, digest)]);
         return (WriteOutcome.Done, true);
     });
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Berth.Oci.Digests;
 using Berth.Oci.Manifests;
 using Berth.Oci.Preconditions;
+using Berth.Storage.Events;
 using Microsoft.Data.Sqlite;
 
 namespace Berth.Storage.Metadata;
@@ -92,6 +93,7 @@ public sealed partial class SqliteMetadataStore
             Execute(c, t, "INSERT OR IGNORE INTO manifest_references (digest, reference) VALUES ($digest, $reference)",
                 ("$digest", digest), ("$reference", reference.ToString()));
         }
+        var changes = RecordsEvents && !manifest.ReferencesFetchedLater ? ChangeSet.ForPush(manifest, previousDigests) : null;
         foreach (var tag in manifest.Tags)
         {
             var previous = previousDigests[tag];
@@ -102,6 +104,7 @@ public sealed partial class SqliteMetadataStore
                 """, ("$id", repositoryId), ("$tag", tag), ("$digest", digest), ("$now", now));
             RecordMove(c, t, repositoryId, tag, previous, digest, now, manifest.Actor);
         }
+        RecordEvents(c, t, changes);
         return (WriteOutcome.Done, true);
     });
 
@@ -116,6 +119,7 @@ public sealed partial class SqliteMetadataStore
         if (verdict != GuardVerdict.Allow) return (WriteOutcome.From(verdict, current), false);
         Execute(c, t, "DELETE FROM tags WHERE repository_id = $id AND name = $tag", ("$id", repositoryId), ("$tag", tag));
         RecordMove(c, t, repositoryId.Value, tag, current!.ToString(), null, Now(), actor);
+        if (RecordsEvents) RecordEvents(c, t, [new RepositoryChange(ChangeKind.TagDeleted, repository, current!.Value) { Tag = tag, Actor = actor }]);
         return (WriteOutcome.Done, true);
     });
 
@@ -148,6 +152,7 @@ public sealed partial class SqliteMetadataStore
         foreach (var tag in tags) RecordMove(c, t, repositoryId.Value, tag, text, null, now, actor);
         Execute(c, t, "DELETE FROM tags WHERE repository_id = $id AND digest = $digest", ("$id", repositoryId), ("$digest", text));
         Execute(c, t, "DELETE FROM repository_manifests WHERE repository_id = $id AND digest = $digest", ("$id", repositoryId), ("$digest", text));
+        if (RecordsEvents) RecordEvents(c, t, ChangeSet.ForManifestDelete(repository, digest, tags, actor));
         return (WriteOutcome.Done, true);
     });
 

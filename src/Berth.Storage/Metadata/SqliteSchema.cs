@@ -64,5 +64,22 @@ internal static class SqliteSchema
             started_at  INTEGER NOT NULL,
             updated_at  INTEGER NOT NULL
         ) WITHOUT ROWID;
+        -- The transactional outbox of notification events (see IEventOutbox): rows are written by the write they
+        -- report on, in its transaction. status 0 = pending, 1 = failed (given up).
+        CREATE TABLE IF NOT EXISTS event_outbox (
+            id              INTEGER PRIMARY KEY,
+            endpoint        TEXT NOT NULL,
+            repository      TEXT NOT NULL,
+            action          TEXT NOT NULL,
+            payload         BLOB NOT NULL,
+            created_at      INTEGER NOT NULL,
+            status          INTEGER NOT NULL DEFAULT 0,
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            lease_owner     TEXT,
+            lease_until     INTEGER,
+            last_error      TEXT
+        );
+        CREATE INDEX IF NOT EXISTS event_outbox_pending ON event_outbox(endpoint, repository, id) WHERE status = 0;
         """;
 }

@@ -1,9 +1,9 @@
 using System.Text.RegularExpressions;
 
-namespace Berth.Auth.Access;
+namespace Berth.Oci.Names;
 
 /// <summary>
-/// A repository name glob, the same syntax as the registry's tag policies: "*" matches within one path
+/// A repository name glob, the syntax of access rules, tag policies and notification filters: "*" matches within one path
 /// segment, "**" across segments ("team/**" is every repository under team/, "*" only the top level).
 /// </summary>
 public sealed class RepositoryPattern

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Berth.ScaleOut.Tests.Support;
+namespace Berth.Testing;
 
 /// <summary>A one-shot <c>berth</c> CLI command (the build next to the tests) in a given environment.</summary>
 public static class BerthCommand
