@@ -52,8 +52,10 @@ public sealed class UiHttpTests(SeededBerth seeded) : IClassFixture<SeededBerth>
         var index = await alice.GetStringAsync($"/ui/r/team/app/-/manifest/latest");
         Assert.Contains(seeded.IndexDigest, index);
         Assert.Contains("data-testid=\"platform-table\"", index);
-        Assert.Contains(UiScenario.ArtifactSignature, index);
-        Assert.Contains(UiScenario.ArtifactSbom, index);
+        // Razor encodes '+' as &#x2B;, and both media types have a "+json" suffix: compare with the decoded text.
+        var indexText = WebUtility.HtmlDecode(index);
+        Assert.Contains(UiScenario.ArtifactSignature, indexText);
+        Assert.Contains(UiScenario.ArtifactSbom, indexText);
         Assert.Contains("signature", index);
 
         var history = await alice.GetStringAsync("/ui/r/team/app/-/history/v1");
