@@ -4,6 +4,7 @@ using Berth.Server.Endpoints;
 using Berth.Server.Limits;
 using Berth.Server.Observability;
 using Berth.Server.Pipeline;
+using Berth.Ui;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -71,6 +72,8 @@ public static class BerthApplicationBuilderExtensions
                 token.Run(tokens.HandleAsync);
             });
         }
+        // Last: the registry's paths have been answered above, so the UI's routing only ever sees the rest.
+        if (options.Ui.Enabled) app.UseBerthUi();
         return app;
     }
 

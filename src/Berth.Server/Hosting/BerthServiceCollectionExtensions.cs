@@ -7,6 +7,7 @@ using Berth.Server.Configuration;
 using Berth.Server.Endpoints;
 using Berth.Server.Limits;
 using Berth.Server.Observability;
+using Berth.Ui;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -57,6 +58,14 @@ public static class BerthServiceCollectionExtensions
         services.AddSingleton(provider => new SettingsReloader(options, provider.GetRequiredService<BerthRegistry>(),
             provider.GetService<BerthAuth>(), provider.GetService<PullThroughCache>(), provider.GetRequiredService<RegistryNotifications>()));
         services.AddHostedService<EventDeliveryService>();
+        if (options.Ui.Enabled)
+        {
+            services.AddBerthUi(new UiHostOptions
+            {
+                DataDirectory = options.Registry.DataDirectory,
+                ClientKey = FailedLoginResponse.ClientOf,
+            });
+        }
         services.AddHostedService<UploadExpiryService>();
         services.AddHostedService<GarbageCollectionService>();
         return services;

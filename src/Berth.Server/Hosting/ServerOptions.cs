@@ -71,8 +71,17 @@ public sealed record ServerOptions
     /// <summary>When /readyz reports the replica unready.</summary>
     public Observability.ReadinessOptions Readiness { get; init; } = new();
 
+    /// <summary>The web UI under /ui/ (with / redirecting there).</summary>
+    public UiOptions Ui { get; init; } = new();
+
     /// <summary>Log destinations in addition to the console (embedding applications, tests).</summary>
     public IReadOnlyList<ILoggerProvider> LoggerProviders { get; init; } = [];
+}
+
+public sealed record UiOptions
+{
+    /// <summary>Serve the web UI; on by default, since it shows only what the access rules let each viewer pull.</summary>
+    public bool Enabled { get; init; } = true;
 }
 
 public enum LogFormat
