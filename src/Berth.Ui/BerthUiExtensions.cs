@@ -39,8 +39,9 @@ public static class BerthUiExtensions
     }
 
     /// <summary>
-    /// Routing for /ui/ only (the registry's /v2 branch has answered before this runs): "/" redirects to /ui/, the
-    /// assets are served from the assembly, everything else is a Razor component rendered on the server.
+    /// Routing for /ui/ only (the registry's /v2 branch has answered before this runs): the assets are served from
+    /// the assembly, everything else is a Razor component rendered on the server. "/" is left to the host: an
+    /// application that embeds Berth keeps its own, and <c>berth serve</c> redirects it to /ui/.
     /// </summary>
     public static IApplicationBuilder UseBerthUi(this IApplicationBuilder app)
     {
@@ -50,7 +51,6 @@ public static class BerthUiExtensions
         app.UseAntiforgery();
         app.UseEndpoints(endpoints =>
         {
-            endpoints.MapGet("/", (HttpContext context) => Results.Redirect(PathPrefix + "/"));
             endpoints.MapGet(PathPrefix + "/assets/{file}", UiAssets.Serve);
             endpoints.MapRazorComponents<App>();
         });
@@ -59,10 +59,17 @@ public static class BerthUiExtensions
 
     private static DirectoryInfo KeyDirectory(string dataDirectory)
     {
-        var path = Path.Combine(dataDirectory, "ui", "keys");
-        // Owner-only, like the rest of the data folder: these keys decrypt session cookies.
-        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
-        else Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return new DirectoryInfo(path);
+        var ui = Path.Combine(dataDirectory, "ui");
+        var keys = Path.Combine(ui, "keys");
+        // Owner-only, like the rest of the data folder: these keys decrypt session cookies. Each level is created
+        // on its own, because CreateDirectory applies the mode only to the last one.
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(keys);
+        else
+        {
+            const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+            Directory.CreateDirectory(ui, ownerOnly);
+            Directory.CreateDirectory(keys, ownerOnly);
+        }
+        return new DirectoryInfo(keys);
     }
 }

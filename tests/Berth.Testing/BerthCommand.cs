@@ -7,11 +7,12 @@ public static class BerthCommand
 {
     /// <param name="environment">The child's whole environment; null: the test process's.</param>
     public static Task<(int ExitCode, string Output, string Errors)> RunAsync(IReadOnlyDictionary<string, string>? environment, params string[] arguments) =>
-        RunAsync(environment, input: null, arguments);
+        RunWithInputAsync(environment, input: null, arguments);
 
     /// <param name="environment">The child's whole environment; null: the test process's.</param>
     /// <param name="input">Written to the child's stdin, which is then closed (a password prompt's answer).</param>
-    public static async Task<(int ExitCode, string Output, string Errors)> RunAsync(IReadOnlyDictionary<string, string>? environment, string? input,
+    /// <remarks>A name of its own: as an overload of RunAsync, <c>RunAsync(env, "events", "--data")</c> would bind the first argument to stdin.</remarks>
+    public static async Task<(int ExitCode, string Output, string Errors)> RunWithInputAsync(IReadOnlyDictionary<string, string>? environment, string? input,
         params string[] arguments)
     {
         var start = new ProcessStartInfo(DotnetHost())

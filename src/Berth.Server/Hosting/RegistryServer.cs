@@ -7,6 +7,7 @@ using Berth.Server.Logging;
 using Berth.Server.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -101,7 +102,14 @@ public sealed class RegistryServer : IAsyncDisposable
             app.UseMiddleware<RequestLoggingMiddleware>();
             app.Run(context =>
             {
-                context.Response.StatusCode = Microsoft.AspNetCore.Http.StatusCodes.Status404NotFound;
+                // berth serve owns the whole host, so its root leads to the UI (when there is one).
+                var isRead = HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method);
+                if (options.Ui.Enabled && isRead && context.Request.Path == "/")
+                {
+                    context.Response.Redirect(context.Request.PathBase + "/ui/");
+                    return Task.CompletedTask;
+                }
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
                 return Task.CompletedTask;
             });
         }

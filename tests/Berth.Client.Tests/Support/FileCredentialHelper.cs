@@ -89,7 +89,7 @@ public static class CliProcess
     {
         var environment = BerthCommand.InheritedEnvironment();
         if (pathPrefix is not null) environment["PATH"] = pathPrefix + Path.PathSeparator + environment.GetValueOrDefault("PATH");
-        var (exitCode, output, errors) = await BerthCommand.RunAsync(environment, input, arguments);
+        var (exitCode, output, errors) = await BerthCommand.RunWithInputAsync(environment, input, arguments);
         return new CliResult(exitCode, output, errors);
     }
 }
