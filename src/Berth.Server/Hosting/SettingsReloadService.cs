@@ -27,10 +27,10 @@ internal sealed class SettingsReloadService(SettingsSource source, SettingsReloa
             signal.Cancel = true;
             _triggers.Writer.TryWrite("SIGHUP");
         });
-        var watchers = new List<FileSystemWatcher>();
+        var watched = WatchedFiles();
+        var watchers = Watch(watched);
         try
         {
-            WatchFiles(watchers);
             await foreach (var trigger in _triggers.Reader.ReadAllAsync(stoppingToken))
             {
                 await Task.Delay(Settle, time, stoppingToken);
@@ -38,10 +38,14 @@ internal sealed class SettingsReloadService(SettingsSource source, SettingsReloa
                 {
                 }
                 Reload(trigger);
-                // The htpasswd file may have moved with the new settings.
-                foreach (var watcher in watchers) watcher.Dispose();
-                watchers.Clear();
-                WatchFiles(watchers);
+                // The htpasswd file may have moved with the new settings. The running watchers stay when it has not:
+                // a file replaced while watchers were being swapped would go unnoticed until the next change.
+                var nowWatched = WatchedFiles();
+                if (nowWatched.SequenceEqual(watched)) continue;
+                var replaced = watchers;
+                watchers = Watch(nowWatched);
+                watched = nowWatched;
+                foreach (var watcher in replaced) watcher.Dispose();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -68,10 +72,14 @@ internal sealed class SettingsReloadService(SettingsSource source, SettingsReloa
         }
     }
 
-    private void WatchFiles(List<FileSystemWatcher> watchers)
+    private string[] WatchedFiles() =>
+        source.Files.Concat(reloader.Current.Auth?.Htpasswd is { } htpasswd ? [htpasswd] : [])
+            .Select(Path.GetFullPath).Distinct().Order(StringComparer.Ordinal).ToArray();
+
+    private List<FileSystemWatcher> Watch(IEnumerable<string> files)
     {
-        var files = source.Files.Concat(reloader.Current.Auth?.Htpasswd is { } htpasswd ? [htpasswd] : []);
-        foreach (var file in files.Select(Path.GetFullPath).Distinct())
+        var watchers = new List<FileSystemWatcher>();
+        foreach (var file in files)
         {
             if (Path.GetDirectoryName(file) is not { } folder || !Directory.Exists(folder)) continue;
             // The folder is watched, not the file: editors and config management replace files by renaming over them.
@@ -86,5 +94,6 @@ internal sealed class SettingsReloadService(SettingsSource source, SettingsReloa
             watcher.EnableRaisingEvents = true;
             watchers.Add(watcher);
         }
+        return watchers;
     }
 }
