@@ -36,7 +36,37 @@ public sealed partial class BerthServer : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public static async Task<BerthServer> StartAsync(Sandbox sandbox)
+    public static Task<BerthServer> StartAsync(Sandbox sandbox) => StartAsync(sandbox, serveArguments: [], seedingCredentials: null);
+
+    /// <summary>
+    /// Berth with authentication on through its token service: <paramref name="user"/> (in an htpasswd file)
+    /// may do everything everywhere, anonymous callers may only pull repositories matching
+    /// <paramref name="anonymousPullRepositories"/>, and nothing else is granted. <see cref="Http"/> sends the
+    /// user's Basic credentials (accepted directly on /v2/), so seeding and reading back work as without auth.
+    /// </summary>
+    public static Task<BerthServer> StartWithAuthenticationAsync(Sandbox sandbox, string user, string password, string anonymousPullRepositories)
+    {
+        var folder = sandbox.Folder("berth-auth-" + Guid.NewGuid().ToString("N")[..8]);
+        var htpasswd = Path.Combine(folder, "htpasswd");
+        File.WriteAllText(htpasswd, $"{user}:{Berth.Auth.Users.BcryptPassword.Hash(password, 4)}\n");
+        var config = Path.Combine(folder, "berth.json");
+        File.WriteAllText(config, System.Text.Json.JsonSerializer.Serialize(new
+        {
+            auth = new
+            {
+                htpasswd,
+                access = new object[]
+                {
+                    new { repositories = "**", users = new[] { user }, actions = new[] { "*" } },
+                    new { repositories = anonymousPullRepositories, anonymous = true, actions = new[] { "pull" } },
+                },
+            },
+        }));
+        return StartAsync(sandbox, ["--config", config], new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{user}:{password}"))));
+    }
+
+    private static async Task<BerthServer> StartAsync(Sandbox sandbox, IReadOnlyList<string> serveArguments, AuthenticationHeaderValue? seedingCredentials)
     {
         var environment = sandbox.Environment();
         environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
@@ -48,8 +78,11 @@ public sealed partial class BerthServer : IAsyncDisposable
             LogLevel = "Information",
             Environment = environment,
             WorkingDirectory = sandbox.Root,
+            Arguments = serveArguments,
         });
-        return sandbox.Own(new BerthServer(process, sandbox.Output));
+        var server = sandbox.Own(new BerthServer(process, sandbox.Output));
+        server.Http.DefaultRequestHeaders.Authorization = seedingCredentials;
+        return server;
     }
 
     /// <summary>The requests logged so far (the log is written asynchronously; see <see cref="WaitForRequestAsync"/>).</summary>

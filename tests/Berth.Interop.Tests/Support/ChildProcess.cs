@@ -47,16 +47,18 @@ public static class ChildProcess
 
     /// <summary>
     /// Runs to completion. Standard output goes to <paramref name="stdout"/> when given (for binary
-    /// or large output) instead of being collected as text.
+    /// or large output) instead of being collected as text; <paramref name="standardInput"/> is written
+    /// to its standard input (a password for --password-stdin) before that is closed.
     /// </summary>
     public static async Task<CommandResult> RunAsync(ProcessStartInfo info, TimeSpan? timeout = null, Stream? stdout = null,
-        CancellationToken cancellationToken = default)
+        string? standardInput = null, CancellationToken cancellationToken = default)
     {
         var commandLine = Describe(info);
         using var process = new Process { StartInfo = info };
         var output = new StringBuilder();
         var error = new StringBuilder();
         process.Start();
+        if (standardInput is not null) await process.StandardInput.WriteAsync(standardInput);
         process.StandardInput.Close();
         var readOutput = stdout is null
             ? ReadAllAsync(process.StandardOutput, output)

@@ -13,8 +13,8 @@ public sealed record Layer(Descriptor Descriptor, string DiffId);
 public sealed record Image(Descriptor Manifest, Descriptor Config, IReadOnlyList<Layer> Layers, string Architecture);
 
 /// <summary>
-/// Builds images offline into an <see cref="OciLayout"/>: there is no Docker engine and no network,
-/// so the only file system content is Debian's statically linked busybox (package busybox-static)
+/// Builds images offline into an <see cref="OciLayout"/>: there is no network and no base image to
+/// start from, so the only file system content is Debian's statically linked busybox (package busybox-static)
 /// plus small marker files, or random bytes for size tests.
 /// </summary>
 public static class Images

@@ -101,31 +101,44 @@ public sealed class Sandbox : IAsyncDisposable
 
     /// <summary>Runs a client in the sandbox and fails the test, showing its output, if it exits non-zero.</summary>
     public async Task<CommandResult> RunAsync(ThirdPartyClient client, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null,
-        string? workingDirectory = null, TimeSpan? timeout = null, Stream? stdout = null)
+        string? workingDirectory = null, TimeSpan? timeout = null, Stream? stdout = null, string? standardInput = null)
     {
-        var result = await TryRunAsync(client, arguments, environment, workingDirectory, timeout, stdout);
+        var result = await TryRunAsync(client, arguments, environment, workingDirectory, timeout, stdout, standardInput);
         if (result.ExitCode != 0) throw new CommandFailedException(result.Describe());
         return result;
     }
 
     public async Task<CommandResult> TryRunAsync(ThirdPartyClient client, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null,
-        string? workingDirectory = null, TimeSpan? timeout = null, Stream? stdout = null)
+        string? workingDirectory = null, TimeSpan? timeout = null, Stream? stdout = null, string? standardInput = null)
     {
         var argumentList = arguments.ToList();
-        var info = Isolated(client, argumentList, environment, workingDirectory);
+        var info = Isolated(client, argumentList, environment, workingDirectory, []);
         var started = Stopwatch.GetTimestamp();
         // Reported without the unshare/mount wrapper, as one would type it.
-        var result = await ChildProcess.RunAsync(info, timeout, stdout) with { CommandLine = $"{client.Name} {string.Join(' ', argumentList)}" };
+        var result = await ChildProcess.RunAsync(info, timeout, stdout, standardInput: standardInput) with { CommandLine = $"{client.Name} {string.Join(' ', argumentList)}" };
         _output.WriteLine($"$ {result.CommandLine}  [exit {result.ExitCode}, {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0}s]");
         if (result.Output.Length > 0 && stdout is null) _output.WriteLine(Clip(result.Output));
         if (result.Error.Length > 0) _output.WriteLine(Clip(result.Error));
         return result;
     }
 
-    /// <summary>Starts a long-running client (containerd) in the sandbox; it is killed when the sandbox is disposed.</summary>
-    public BackgroundProcess StartDaemon(ThirdPartyClient client, IEnumerable<string> arguments)
+    /// <summary>
+    /// Starts a long-running client (containerd, dockerd) in the sandbox; it is killed when the sandbox is disposed.
+    /// <paramref name="alsoShadowed"/> are further system paths it would write to, shadowed by sandbox folders
+    /// for it alone. <paramref name="ownSession"/> starts it as the leader of a session and process group of
+    /// its own, so that it and everything it forks can be killed together without touching the test host.
+    /// </summary>
+    public BackgroundProcess StartDaemon(ThirdPartyClient client, IEnumerable<string> arguments, IReadOnlyList<string>? alsoShadowed = null,
+        bool ownSession = false)
     {
-        var daemon = BackgroundProcess.Start(Isolated(client, arguments, null, null));
+        var info = Isolated(client, arguments, null, null, alsoShadowed ?? []);
+        if (ownSession)
+        {
+            // setsid execs in place (the child of the test host is no group leader), so the pid stays the daemon's.
+            info.ArgumentList.Insert(0, info.FileName);
+            info.FileName = ChildProcess.Require("setsid", "util-linux");
+        }
+        var daemon = BackgroundProcess.Start(info);
         _owned.Add(daemon);
         return daemon;
     }
@@ -158,7 +171,7 @@ public sealed class Sandbox : IAsyncDisposable
     /// (mount -n: not even /run/mount/utab is written) and exec the client.
     /// </summary>
     private ProcessStartInfo Isolated(ThirdPartyClient client, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? extra,
-        string? workingDirectory)
+        string? workingDirectory, IReadOnlyList<string> alsoShadowed)
     {
         if (!System.Environment.IsPrivilegedProcess)
         {
@@ -169,7 +182,7 @@ public sealed class Sandbox : IAsyncDisposable
         var executable = client.Resolve();
         var unshare = ChildProcess.Require("unshare", "util-linux");
         var script = new List<string> { "set -e" };
-        foreach (var path in ShadowedPaths)
+        foreach (var path in ShadowedPaths.Concat(alsoShadowed))
         {
             if (!Directory.Exists(path))
             {
@@ -241,6 +254,8 @@ public sealed record ThirdPartyClient(string Name, string DebianPackage)
     public static readonly ThirdPartyClient Umoci = new("umoci", "umoci");
     public static readonly ThirdPartyClient Ctr = new("ctr", "containerd");
     public static readonly ThirdPartyClient Containerd = new("containerd", "containerd");
+    public static readonly ThirdPartyClient Docker = new("docker", "docker.io");
+    public static readonly ThirdPartyClient Dockerd = new("dockerd", "docker.io");
     public static readonly ThirdPartyClient Dotnet = new("dotnet", "the .NET SDK");
 
     public string Resolve() => ChildProcess.Require(Name, DebianPackage);
