@@ -22,6 +22,9 @@ public sealed record UploadStart(Digest? Blob, UploadProgress? Session);
 /// </summary>
 public sealed class UploadOperations
 {
+    /// <summary>The in-transaction content check of a link whose blob cannot have been collected (see PushWholeAsync).</summary>
+    private static readonly Func<ValueTask<bool>> KnownPresent = () => ValueTask.FromResult(true);
+
     private readonly RegistryOptions _options;
     private readonly IMetadataStore _metadata;
     private readonly IUploadStore _area;
@@ -105,7 +108,9 @@ public sealed class UploadOperations
         var keepIfStoredAfter = _time.GetUtcNow() - _options.GarbageCollectionGracePeriod / 2;
         var stored = await store.StoreWholeAsync(digest, body, length, keepIfStoredAfter, cancellationToken);
         if (!stored.Matched) return RegistryError.DigestInvalid($"uploaded content has digest {stored.Actual}, not {digest}");
-        return await LinkStoredAsync(name, digest, stored.Length);
+        // The copy is now at most half a grace period old, and garbage collection removes only copies older
+        // than a whole one: it is certain to be there when the link commits, so the link needs no second look.
+        return await LinkStoredAsync(name, digest, stored.Length, KnownPresent);
     }
 
     /// <summary>
@@ -188,11 +193,8 @@ public sealed class UploadOperations
             // POST, then one PUT with the whole body (containerd, Berth.Client and others for small blobs): a
             // monolithic upload in two requests, stored in one step like POST ?digest=.
             var pushed = await PushWholeAsync(whole, name, digest, lastChunk!, contentLength!.Value, cancellationToken);
-            if (pushed.IsSuccess)
-            {
-                await _metadata.DeleteUploadAsync(id);
-                await _area.DeleteAsync(id, cancellationToken);
-            }
+            // An empty session holds nothing in a store that takes whole blobs: only its row goes.
+            if (pushed.IsSuccess) await _metadata.DeleteUploadAsync(id);
             return pushed;
         }
         if (lastChunk is not null)
@@ -208,14 +210,14 @@ public sealed class UploadOperations
             return RegistryError.DigestInvalid($"uploaded content has digest {completed.Actual}, not {digest}");
         }
         await _metadata.DeleteUploadAsync(id);
-        return await LinkStoredAsync(name, digest, completed.Length);
+        return await LinkStoredAsync(name, digest, completed.Length, ContentPresent(digest));
     }
 
     private Func<ValueTask<bool>> ContentPresent(Digest digest) => async () => await _blobs.FindAsync(digest) is not null;
 
-    private async Task<Result<Digest>> LinkStoredAsync(string name, Digest digest, long length)
+    private async Task<Result<Digest>> LinkStoredAsync(string name, Digest digest, long length, Func<ValueTask<bool>> contentPresent)
     {
-        if (!await _metadata.LinkBlobAsync(name, digest, ContentPresent(digest), new BlobArrival(length)))
+        if (!await _metadata.LinkBlobAsync(name, digest, contentPresent, new BlobArrival(length)))
         {
             // Garbage collection removed an identical, unreferenced copy at the same instant; the client retries.
             return RegistryError.Unavailable("the blob was being garbage-collected at the same moment; retry the upload");

@@ -17,6 +17,11 @@ namespace Berth.Storage.ObjectStores.Azure;
 /// bytes only ever grow at the end, and two requests racing on one session cannot both commit. The
 /// staging blob stays readable, so a replica that did not see earlier chunks reads just those to bring
 /// its hash up to date (see <see cref="UploadHashStates"/>).
+/// <para>
+/// The staging blob appears with the upload's first bytes (its first commit is conditional on there
+/// being none yet): an upload without one is empty. Whether a session exists is the metadata store's
+/// to say, so a POST then a PUT with the whole body costs only the blob's own Put Blob.
+/// </para>
 /// </summary>
 public sealed class AzureUploadStore(AzureContainer container, AzureBlobStore blobs) : IUploadStore, IMonolithicUploadStore
 {
@@ -39,25 +44,22 @@ public sealed class AzureUploadStore(AzureContainer container, AzureBlobStore bl
             blob => blobs.StoreWholeAsync(expected, blob.Content, cancellationToken), cancellationToken);
     }
 
-    public Task CreateAsync(string id, DigestAlgorithm algorithm, CancellationToken cancellationToken = default) =>
-        container.CallAsync("create upload", () => Staging(id).CommitBlockListAsync([], new CommitBlockListOptions
-        {
-            Metadata = new Dictionary<string, string> { [AlgorithmMetadata] = algorithm.Name },
-        }, cancellationToken));
+    /// <summary>Writes nothing: the staging blob appears with the upload's first bytes.</summary>
+    public Task CreateAsync(string id, DigestAlgorithm algorithm, CancellationToken cancellationToken = default) => Task.CompletedTask;
 
     public async Task<long> LengthOfAsync(string id, CancellationToken cancellationToken = default) =>
-        (await PropertiesAsync(id, cancellationToken))?.ContentLength ?? -1;
+        (await PropertiesAsync(id, cancellationToken))?.ContentLength ?? 0;
 
     public async Task<AppendResult> AppendAsync(string id, DigestAlgorithm algorithm, Stream body, long? expectedOffset,
         long? maxLength, long? exactLength = null, CancellationToken cancellationToken = default)
     {
         var staging = Staging(id);
         var properties = await PropertiesAsync(id, cancellationToken);
-        if (properties is null) return new AppendResult(AppendStatus.Unknown, -1);
-        var length = properties.ContentLength;
+        var length = properties?.ContentLength ?? 0;
+        var etag = properties?.ETag ?? default;
         if (expectedOffset is { } offset && offset != length) return new AppendResult(AppendStatus.OffsetMismatch, length);
 
-        var hasher = await ResumeHashAsync(id, staging, length, properties.ETag, algorithm, rebuildFromStart: false, cancellationToken);
+        var hasher = await ResumeHashAsync(id, staging, length, etag, algorithm, rebuildFromStart: false, cancellationToken);
         var blockSize = container.Options.BlockBytes;
         var buffer = SegmentBuffers.Rent(blockSize);
         var staged = new List<string>();
@@ -95,24 +97,25 @@ public sealed class AzureUploadStore(AzureContainer container, AzureBlobStore bl
             if (bodyFailure is null && exactLength is { } exact && received != exact) return Discard(AppendStatus.LengthMismatch);
             if (received == 0)
             {
-                if (hasher is not null) _hashes.Keep(id, hasher, properties.ETag.ToString());
+                if (hasher is not null) _hashes.Keep(id, hasher, etag.ToString());
                 return new AppendResult(AppendStatus.Appended, length);
             }
 
             var token = bodyFailure is null ? cancellationToken : CancellationToken.None;
             if (filled > 0) await StageAsync(token);
-            // Get Block List takes no ETag condition; the commit does: a list newer than properties.ETag fails it.
-            var committed = await container.CallAsync("read upload blocks", async () => (await staging.GetBlockListAsync(BlockListTypes.Committed,
-                cancellationToken: token)).Value);
+            // Get Block List takes no ETag condition; the commit does: a list newer than the ETag read fails it,
+            // and the first commit fails if another request created the staging blob meanwhile.
+            IEnumerable<string> earlier = properties is null ? [] : (await container.CallAsync("read upload blocks", async () =>
+                (await staging.GetBlockListAsync(BlockListTypes.Committed, cancellationToken: token)).Value)).CommittedBlocks.Select(block => block.Name);
+            var conditions = properties is null ? new BlobRequestConditions { IfNoneMatch = ETag.All } : new BlobRequestConditions { IfMatch = etag };
+            var metadata = properties?.Metadata ?? new Dictionary<string, string> { [AlgorithmMetadata] = algorithm.Name };
             BlobContentInfo info;
             try
             {
                 info = await container.CallAsync("commit upload blocks", async () => (await staging.CommitBlockListAsync(
-                    [.. committed.CommittedBlocks.Select(block => block.Name), .. staged],
-                    new CommitBlockListOptions { Metadata = properties.Metadata, Conditions = new BlobRequestConditions { IfMatch = properties.ETag } },
-                    token)).Value);
+                    [.. earlier, .. staged], new CommitBlockListOptions { Metadata = metadata, Conditions = conditions }, token)).Value);
             }
-            catch (StorageUnavailableException e) when (e.InnerException is RequestFailedException { Status: 412 })
+            catch (StorageUnavailableException e) when (e.InnerException is RequestFailedException { Status: 412 or 409 })
             {
                 // Another request extended the session meanwhile: this chunk no longer starts at the end.
                 hasher?.Dispose();
@@ -155,7 +158,8 @@ public sealed class AzureUploadStore(AzureContainer container, AzureBlobStore bl
     public async Task<CompleteResult> CompleteAsync(string id, DigestAlgorithm sessionAlgorithm, Digest expected, CancellationToken cancellationToken)
     {
         var staging = Staging(id);
-        var properties = await PropertiesAsync(id, cancellationToken) ?? throw new FileNotFoundException($"upload {id} has no data");
+        var properties = await PropertiesAsync(id, cancellationToken);
+        if (properties is null) return await CompleteEmptyAsync(id, expected, cancellationToken);
         var length = properties.ContentLength;
         var sameAlgorithm = expected.Algorithm == sessionAlgorithm;
         DigestHasher hasher;
@@ -181,6 +185,16 @@ public sealed class AzureUploadStore(AzureContainer container, AzureBlobStore bl
         _hashes.Forget(id);
         await DeleteQuietlyAsync(staging);
         return new CompleteResult(true, actual, length);
+    }
+
+    /// <summary>An upload that never received a byte (POST, then a PUT without a body): the empty blob, if that is the digest.</summary>
+    private async Task<CompleteResult> CompleteEmptyAsync(string id, Digest expected, CancellationToken cancellationToken)
+    {
+        _hashes.Forget(id);
+        var actual = Digest.Compute(expected.Algorithm, []);
+        if (actual != expected) return new CompleteResult(false, actual, 0);
+        await blobs.StoreWholeAsync(expected, ReadOnlyMemory<byte>.Empty, cancellationToken);
+        return new CompleteResult(true, actual, 0);
     }
 
     public async Task DeleteAsync(string id, CancellationToken cancellationToken = default)

@@ -23,6 +23,12 @@ namespace Berth.Storage.ObjectStores.S3;
 /// is in the state's history, so two requests racing on one session can never pass off one's bytes
 /// under the other's digest.
 /// </para>
+/// <para>
+/// Nothing is written until the first bytes arrive: an upload without a state object is an empty one.
+/// Whether a session exists is the metadata store's to say (every operation looks its row up first), so
+/// a POST followed by a PUT carrying the whole body — how docker, containerd and Berth.Client push small
+/// blobs — costs no upload object at all, only the blob's own PutObject.
+/// </para>
 /// </summary>
 public sealed class S3UploadStore(S3Bucket bucket, S3BlobStore blobs) : IUploadStore, IMonolithicUploadStore
 {
@@ -51,17 +57,16 @@ public sealed class S3UploadStore(S3Bucket bucket, S3BlobStore blobs) : IUploadS
             blob => blobs.StoreWholeAsync(expected, blob.Buffer, blob.Length, cancellationToken), cancellationToken);
     }
 
-    public Task CreateAsync(string id, DigestAlgorithm algorithm, CancellationToken cancellationToken = default) =>
-        WriteStateAsync(id, new S3UploadState(algorithm.Name, 0, [], [NewVersion()]), cancellationToken);
+    /// <summary>Writes nothing: the state object appears with the upload's first bytes.</summary>
+    public Task CreateAsync(string id, DigestAlgorithm algorithm, CancellationToken cancellationToken = default) => Task.CompletedTask;
 
     public async Task<long> LengthOfAsync(string id, CancellationToken cancellationToken = default) =>
-        (await ReadStateAsync(id, cancellationToken))?.Length ?? -1;
+        (await ReadStateAsync(id, cancellationToken))?.Length ?? 0;
 
     public async Task<AppendResult> AppendAsync(string id, DigestAlgorithm algorithm, Stream body, long? expectedOffset,
         long? maxLength, long? exactLength = null, CancellationToken cancellationToken = default)
     {
-        var state = await ReadStateAsync(id, cancellationToken);
-        if (state is null) return new AppendResult(AppendStatus.Unknown, -1);
+        var state = await ReadStateAsync(id, cancellationToken) ?? S3UploadState.Empty(algorithm);
         if (expectedOffset is { } offset && offset != state.Length) return new AppendResult(AppendStatus.OffsetMismatch, state.Length);
 
         // Catch up a hash this replica already holds; without one, store the chunk unhashed (the closing
@@ -181,7 +186,8 @@ public sealed class S3UploadStore(S3Bucket bucket, S3BlobStore blobs) : IUploadS
 
     public async Task<CompleteResult> CompleteAsync(string id, DigestAlgorithm sessionAlgorithm, Digest expected, CancellationToken cancellationToken)
     {
-        var state = await ReadStateAsync(id, cancellationToken) ?? throw new FileNotFoundException($"upload {id} has no data");
+        var stored = await ReadStateAsync(id, cancellationToken);
+        var state = stored ?? S3UploadState.Empty(sessionAlgorithm);
         var sameAlgorithm = expected.Algorithm == sessionAlgorithm;
         DigestHasher hasher;
         if (sameAlgorithm)
@@ -205,7 +211,7 @@ public sealed class S3UploadStore(S3Bucket bucket, S3BlobStore blobs) : IUploadS
         // The segments just hashed are immutable objects: what becomes the blob is exactly what was verified.
         await blobs.StoreAsync(expected, state.Segments, cancellationToken);
         _hashes.Forget(id);
-        await DeleteQuietlyAsync([.. state.Segments.Select(segment => segment.Key), StateKey(id)]);
+        if (stored is not null) await DeleteQuietlyAsync([.. state.Segments.Select(segment => segment.Key), StateKey(id)]);
         return new CompleteResult(true, actual, state.Length);
     }
 

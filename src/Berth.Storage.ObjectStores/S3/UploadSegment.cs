@@ -13,5 +13,14 @@ public sealed record S3UploadState(string Algorithm, long Length, IReadOnlyList<
     /// <summary>How many past versions are kept (each PATCH makes one); enough for any replica's hash to find its own.</summary>
     public const int VersionHistory = 256;
 
+    /// <summary>
+    /// The version every upload starts from, before its state object exists. A hash taken there covers
+    /// no bytes, so trusting it after any later write is right.
+    /// </summary>
+    public const string EmptyVersion = "empty";
+
     public string Version => Versions[^1];
+
+    /// <summary>An upload that has received nothing yet, and so has no state object.</summary>
+    public static S3UploadState Empty(Berth.Oci.Digests.DigestAlgorithm algorithm) => new(algorithm.Name, 0, [], [EmptyVersion]);
 }

@@ -8,6 +8,10 @@ namespace Berth.Storage.Uploads;
 /// needs to outlive the request; on an object store that saves the session's state and segment objects
 /// (about eight round trips per blob instead of one). The local upload area has no such path: a local
 /// session file costs next to nothing.
+/// <para>
+/// Such a store writes nothing for an upload until its first bytes arrive, so a session that received
+/// none (POST, then a PUT with the whole body) has nothing to delete once the blob is stored.
+/// </para>
 /// </summary>
 public interface IMonolithicUploadStore
 {

@@ -26,6 +26,14 @@ public sealed class AzureStoreTests(AzuriteFixture azurite) : ObjectStoreContrac
 
     protected override Task RestoreAsync() => azurite.Azurite.RestartAsync();
 
+    protected override async Task<int> CountUploadObjectsAsync()
+    {
+        var container = new AzureContainer(Options);
+        var count = 0;
+        await foreach (var _ in container.Client.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, container.Keys.Prefix + "uploads/", CancellationToken.None)) count++;
+        return count;
+    }
+
     private static StoreReplica Open(AzureStorageOptions options)
     {
         var container = new AzureContainer(options);

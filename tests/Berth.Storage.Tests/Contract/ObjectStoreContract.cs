@@ -15,6 +15,49 @@ public abstract class ObjectStoreContract : BlobAndUploadStoreContract
     /// <summary>A replica whose blob store answers GETs with presigned URLs.</summary>
     protected abstract StoreReplica OpenRedirectingReplica();
 
+    /// <summary>How many objects this test's storage holds under the uploads folder.</summary>
+    protected abstract Task<int> CountUploadObjectsAsync();
+
+    protected override long LengthOfAnUploadWithNoData => 0;
+
+    [Fact]
+    public async Task NewUpload_WritesNoObject_UntilItsFirstBytes_AndLeavesNoneOnceComplete()
+    {
+        var replica = Replica();
+        var other = Replica();
+        var id = UploadIds.New();
+        await replica.Uploads.CreateAsync(id, DigestAlgorithm.Sha256);
+        Assert.Equal(0, await CountUploadObjectsAsync());
+        Assert.Equal(0, await other.Uploads.LengthOfAsync(id));
+
+        var content = RandomBytes(1000);
+        Assert.Equal(new AppendResult(AppendStatus.Appended, 1000),
+            await other.Uploads.AppendAsync(id, DigestAlgorithm.Sha256, new MemoryStream(content), 0, null, cancellationToken: CancellationToken.None));
+        Assert.NotEqual(0, await CountUploadObjectsAsync());
+        Assert.Equal(1000, await replica.Uploads.LengthOfAsync(id));
+
+        Assert.True((await replica.Uploads.CompleteAsync(id, DigestAlgorithm.Sha256, DigestOf(content), CancellationToken.None)).Matched);
+        Assert.Equal(content, await ReadAsync(other, DigestOf(content), 0, content.Length));
+        Assert.Equal(0, await CountUploadObjectsAsync());
+    }
+
+    [Fact]
+    public async Task UploadThatReceivedNothing_CompletesAsTheEmptyBlob_AndOnlyAsIt()
+    {
+        var replica = Replica();
+        var id = UploadIds.New();
+        await replica.Uploads.CreateAsync(id, DigestAlgorithm.Sha256);
+
+        var wrong = await replica.Uploads.CompleteAsync(id, DigestAlgorithm.Sha256, DigestOf(RandomBytes(10)), CancellationToken.None);
+        Assert.False(wrong.Matched);
+        Assert.Equal(DigestOf([]), wrong.Actual);
+
+        var empty = await replica.Uploads.CompleteAsync(id, DigestAlgorithm.Sha256, DigestOf([]), CancellationToken.None);
+        Assert.True(empty.Matched);
+        Assert.Equal(0, (await replica.Blobs.FindAsync(DigestOf([])))?.Length);
+        Assert.Equal(0, await CountUploadObjectsAsync());
+    }
+
     [Fact]
     public async Task StoreUnreachable_FailsCleanly_NothingBecomesVisible_AndTheUploadResumesAfterwards()
     {

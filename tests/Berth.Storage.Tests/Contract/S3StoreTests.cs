@@ -31,6 +31,16 @@ public sealed class S3StoreTests(CephRadosGatewayFixture ceph) : ObjectStoreCont
 
     protected override Task RestoreAsync() => ceph.Gateway.RestartGatewayAsync();
 
+    protected override async Task<int> CountUploadObjectsAsync()
+    {
+        using var bucket = new S3Bucket(Options);
+        var listed = await bucket.Client.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request
+        {
+            BucketName = _bucket, Prefix = bucket.Keys.Prefix + "uploads/",
+        });
+        return listed.S3Objects?.Count ?? 0;
+    }
+
     private static StoreReplica Open(S3StorageOptions options)
     {
         var bucket = new S3Bucket(options);
