@@ -12,7 +12,11 @@ public interface IUploadStore
     /// <summary>Creates an empty upload. <paramref name="id"/> comes from <see cref="UploadIds.New"/>.</summary>
     Task CreateAsync(string id, DigestAlgorithm algorithm, CancellationToken cancellationToken = default);
 
-    /// <summary>Bytes received so far, or -1 if the upload's data is gone.</summary>
+    /// <summary>
+    /// Bytes received so far, or -1 if the upload's data is gone. An object store writes nothing before an
+    /// upload's first bytes and so answers 0 for an upload it holds nothing of: whether a session exists is
+    /// the metadata store's to say, and every registry operation asks it first.
+    /// </summary>
     Task<long> LengthOfAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>
