@@ -52,14 +52,20 @@ public sealed partial class PostgreSqlMetadataStore : IMetadataBackend
         OpenAsync(options).GetAwaiter().GetResult();
 
     /// <summary>
-    /// A pooled data source with Berth's settings: statements used again and again (tag resolution,
-    /// manifest reads) are prepared automatically, unless the connection string says otherwise.
+    /// A pooled data source with Berth's settings, unless the connection string says otherwise: statements
+    /// used again and again (tag resolution, manifest reads) are prepared automatically, and a connection
+    /// going back to the pool is not reset. Npgsql's reset runs seven statements on the server (RESET ALL,
+    /// CLOSE ALL, UNLISTEN, pg_advisory_unlock_all, …) before the next command on that connection: it
+    /// halved the database's CPU time per manifest GET (110 → 50 µs). Berth changes no session state: it
+    /// uses no SET, LISTEN, temporary tables or cursors, and releases its two session advisory locks (the
+    /// collector's and the migration's) itself before closing the connection.
     /// </summary>
     public static NpgsqlDataSource CreateDataSource(string connectionString)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         var settings = builder.ConnectionStringBuilder;
         if (!connectionString.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase)) settings.MaxAutoPrepare = 64;
+        if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase)) settings.NoResetOnClose = true;
         if (string.IsNullOrEmpty(settings.ApplicationName)) settings.ApplicationName = "berth";
         return builder.Build();
     }
