@@ -4,6 +4,7 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using Berth.Oci.Digests;
 using Berth.Storage.Blobs;
+using Berth.Storage.Uploads;
 
 namespace Berth.Storage.ObjectStores.S3;
 
@@ -137,6 +138,118 @@ public sealed class S3BlobStore(S3Bucket bucket) : IBlobStore
             DisablePayloadSigning = bucket.UsesTls,
         }, cancellationToken)), cancellationToken);
 
+    /// <summary>
+    /// Streams a blob whose digest the client announced straight into a multipart upload of its
+    /// content-addressed key, hashing as the parts go out, and completes the upload only if the bytes have
+    /// <paramref name="expected"/>'s digest. So a large monolithic push is written once, where staging it
+    /// as upload segments and stitching those with UploadPartCopy wrote it twice (RGW copies the data).
+    /// Parts are invisible until the completion, which S3 makes atomic; a wrong digest or a failed body
+    /// aborts the upload, and a crash leaves an incomplete multipart upload that nothing can read (a bucket
+    /// lifecycle rule expires those). Two buffers of <paramref name="partBytes"/>: one part is read from
+    /// the client while the previous one is sent.
+    /// </summary>
+    internal async Task<CompleteResult> StoreStreamedAsync(Digest expected, Stream body, long length, int partBytes,
+        DateTimeOffset keepIfStoredAfter, CancellationToken cancellationToken)
+    {
+        var key = bucket.Keys.Blob(expected);
+        using var hasher = new DigestHasher(expected.Algorithm);
+        if (await IsStoredAfterAsync(key, keepIfStoredAfter, cancellationToken))
+        {
+            // A young identical copy stays as it is (see IMonolithicUploadStore); the push still proves it holds the bytes.
+            await HashBodyAsync(body, length, partBytes, hasher, cancellationToken);
+            return new CompleteResult(hasher.Current() == expected, hasher.Current(), length);
+        }
+        var started = await bucket.CallAsync("start multipart upload", () => bucket.Client.InitiateMultipartUploadAsync(
+            new InitiateMultipartUploadRequest { BucketName = bucket.Name, Key = key }, cancellationToken));
+        Task<PartETag>? sending = null;
+        var completed = false;
+        try
+        {
+            byte[][] buffers = [SegmentBuffers.Rent(partBytes), SegmentBuffers.Rent(partBytes)];
+            var etags = new List<PartETag>();
+            var partNumber = 0;
+            for (long remaining = length; remaining > 0;)
+            {
+                // The buffer read into now was last used by the part before the one in flight, which was awaited.
+                var buffer = buffers[partNumber % 2];
+                var size = (int)Math.Min(partBytes, remaining);
+                await body.ReadExactlyAsync(buffer.AsMemory(0, size), cancellationToken);
+                hasher.Append(buffer.AsSpan(0, size));
+                remaining -= size;
+                partNumber++;
+                if (sending is not null) etags.Add(await sending);
+                sending = SendPartAsync(key, started.UploadId, partNumber, buffer, size, cancellationToken);
+            }
+            if (sending is not null) etags.Add(await sending);
+            sending = null;
+            var actual = hasher.Current();
+            if (actual != expected) return new CompleteResult(false, actual, length);
+            // Another push of the same blob may have finished meanwhile: keep its copy rather than overwrite
+            // an object that readers may be fetching.
+            if (await IsStoredAfterAsync(key, keepIfStoredAfter, cancellationToken)) return new CompleteResult(true, actual, length);
+            await bucket.CallAsync("complete multipart upload", () => bucket.Client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            {
+                BucketName = bucket.Name, Key = key, UploadId = started.UploadId, PartETags = etags,
+            }, cancellationToken));
+            completed = true;
+            return new CompleteResult(true, actual, length);
+        }
+        finally
+        {
+            if (!completed)
+            {
+                if (sending is not null) await Task.WhenAny(sending);
+                await AbortQuietlyAsync(key, started.UploadId);
+            }
+        }
+    }
+
+    private async Task<PartETag> SendPartAsync(string key, string uploadId, int partNumber, byte[] buffer, int size, CancellationToken cancellationToken)
+    {
+        var sent = await bucket.CallAsync("upload part", () => bucket.Client.UploadPartAsync(new UploadPartRequest
+        {
+            BucketName = bucket.Name, Key = key, UploadId = uploadId, PartNumber = partNumber,
+            InputStream = new MemoryStream(buffer, 0, size, writable: false),
+            // As for upload segments: over TLS the SigV4 payload hash would be a second pass over the bytes.
+            DisablePayloadSigning = bucket.UsesTls,
+        }, cancellationToken));
+        return new PartETag(partNumber, sent.ETag);
+    }
+
+    private static async Task HashBodyAsync(Stream body, long length, int bufferBytes, DigestHasher hasher, CancellationToken cancellationToken)
+    {
+        var buffer = SegmentBuffers.Rent((int)Math.Min(bufferBytes, SegmentBuffers.PooledLimit));
+        try
+        {
+            for (long remaining = length; remaining > 0;)
+            {
+                var size = (int)Math.Min(buffer.Length, remaining);
+                await body.ReadExactlyAsync(buffer.AsMemory(0, size), cancellationToken);
+                hasher.Append(buffer.AsSpan(0, size));
+                remaining -= size;
+            }
+        }
+        finally
+        {
+            SegmentBuffers.Return(buffer);
+        }
+    }
+
+    private async Task<bool> IsStoredAfterAsync(string key, DateTimeOffset after, CancellationToken cancellationToken) =>
+        await HeadAsync(key, cancellationToken) is { } head && LastModified(head) > after;
+
+    private async Task AbortQuietlyAsync(string key, string uploadId)
+    {
+        try
+        {
+            await bucket.Client.AbortMultipartUploadAsync(bucket.Name, key, uploadId, CancellationToken.None);
+        }
+        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException)
+        {
+            // The store is failing anyway; an incomplete multipart upload is invisible and lifecycle rules expire it.
+        }
+    }
+
     private async Task RefreshAsync(string key, long length, CancellationToken cancellationToken)
     {
         // Copying an object onto itself with REPLACE is S3's way of renewing its Last-Modified. Over 5 GiB
@@ -196,14 +309,7 @@ public sealed class S3BlobStore(S3Bucket bucket) : IBlobStore
         }
         catch
         {
-            try
-            {
-                await bucket.Client.AbortMultipartUploadAsync(bucket.Name, target, started.UploadId, CancellationToken.None);
-            }
-            catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException)
-            {
-                // The store is failing anyway; an incomplete multipart upload is invisible and lifecycle rules expire it.
-            }
+            await AbortQuietlyAsync(target, started.UploadId);
             throw;
         }
     }

@@ -55,6 +55,9 @@ public sealed class S3Bucket : IDisposable
     /// <summary>S3's smallest part of a multipart upload, except the last.</summary>
     public const long MinimumPartBytes = 5L << 20;
 
+    /// <summary>S3's most parts in one multipart upload.</summary>
+    public const int MaximumParts = 10_000;
+
     /// <summary>S3's largest part, and the largest single CopyObject.</summary>
     public const long MaximumPartBytes = 5L << 30;
 

@@ -46,13 +46,18 @@ public sealed class S3UploadStore(S3Bucket bucket, S3BlobStore blobs) : IUploadS
 
     private int SegmentBytes => bucket.Options.SegmentBytes;
 
-    /// <summary>One segment: what fits a single PutObject held in memory.</summary>
-    public long MonolithicLimit => SegmentBytes;
+    /// <summary>S3's 10,000 parts of one segment each: a whole blob is streamed, never held in memory.</summary>
+    public long MonolithicLimit => S3Bucket.MaximumParts * (long)SegmentBytes;
 
+    /// <summary>
+    /// Up to one segment: held in memory, verified, then one PutObject. Larger: streamed into a multipart
+    /// upload of the blob's own key and completed only once verified, so its bytes are written once.
+    /// </summary>
     public Task<CompleteResult> StoreWholeAsync(Digest expected, Stream body, long length, DateTimeOffset keepIfStoredAfter,
         CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, MonolithicLimit);
+        if (length > SegmentBytes) return blobs.StoreStreamedAsync(expected, body, length, SegmentBytes, keepIfStoredAfter, cancellationToken);
         return BufferedBlob.VerifyThenStoreAsync(body, length, expected, blobs, keepIfStoredAfter,
             blob => blobs.StoreWholeAsync(expected, blob.Buffer, blob.Length, cancellationToken), cancellationToken);
     }
