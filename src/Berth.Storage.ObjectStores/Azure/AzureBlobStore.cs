@@ -6,6 +6,7 @@ using Azure.Storage.Blobs.Specialized;
 using Azure.Storage.Sas;
 using Berth.Oci.Digests;
 using Berth.Storage.Blobs;
+using Berth.Storage.Uploads;
 using BlobInfo = Berth.Storage.Blobs.BlobInfo;
 
 namespace Berth.Storage.ObjectStores.Azure;
@@ -115,6 +116,54 @@ public sealed class AzureBlobStore(AzureContainer container) : IBlobStore
     internal Task StoreWholeAsync(Digest digest, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
         _writes.StoreAsync(digest, () => container.CallAsync("store blob",
             () => Blob(digest).UploadAsync(new BinaryData(content), overwrite: true, cancellationToken)), cancellationToken);
+
+    /// <summary>
+    /// Streams a blob whose digest the client announced straight into blocks staged on its content-addressed
+    /// key, hashing as they go out, and commits the block list only if the bytes have <paramref name="expected"/>'s
+    /// digest. So a large monolithic push is written once, where staging it in an upload blob and copying
+    /// that wrote it twice. Staged blocks are invisible until the commit, which replaces the blob whole; a
+    /// wrong digest or a failed body commits nothing, and the service drops uncommitted blocks itself.
+    /// </summary>
+    internal async Task<CompleteResult> StoreStreamedAsync(Digest expected, Stream body, long length, DateTimeOffset keepIfStoredAfter,
+        CancellationToken cancellationToken)
+    {
+        var target = Blob(expected);
+        var blocks = container.Client.GetBlockBlobClient(target.Name);
+        using var hasher = new DigestHasher(expected.Algorithm);
+        if (await IsStoredAfterAsync(target, keepIfStoredAfter, cancellationToken))
+        {
+            // A young identical copy stays as it is (see IMonolithicUploadStore); the push still proves it holds the bytes.
+            await StreamedParts.HashAsync(body, length, hasher, cancellationToken);
+            return new CompleteResult(hasher.Current() == expected, hasher.Current(), length);
+        }
+        // Block ids must all have the same length within a blob; the nonce keeps a concurrent push's blocks apart.
+        var nonce = Guid.NewGuid().ToString("N");
+        var ids = new List<string>();
+        await StreamedParts.SendAsync(body, length, container.Options.BlockBytes, hasher, async (number, part) =>
+        {
+            var id = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes($"{number:D20}{nonce}"));
+            await container.CallAsync("stage blob block", () => blocks.StageBlockAsync(id,
+                new MemoryStream(part.Array!, part.Offset, part.Count, writable: false), cancellationToken: cancellationToken));
+            ids.Add(id);
+        }, cancellationToken);
+        var actual = hasher.Current();
+        if (actual != expected) return new CompleteResult(false, actual, length);
+        if (await IsStoredAfterAsync(target, keepIfStoredAfter, cancellationToken)) return new CompleteResult(true, actual, length);
+        try
+        {
+            await container.CallAsync("commit blob blocks", () => blocks.CommitBlockListAsync(ids, cancellationToken: cancellationToken));
+        }
+        catch (StorageUnavailableException e) when (e.InnerException is RequestFailedException { Status: 400 })
+        {
+            // A concurrent push of the same blob committed first, which drops every uncommitted block, ours
+            // included. The key is content-addressed: what it committed is these very bytes.
+            if (await PropertiesAsync(target, cancellationToken) is not { } stored || stored.ContentLength != length) throw;
+        }
+        return new CompleteResult(true, actual, length);
+    }
+
+    private async Task<bool> IsStoredAfterAsync(BlobClient blob, DateTimeOffset after, CancellationToken cancellationToken) =>
+        await PropertiesAsync(blob, cancellationToken) is { } properties && properties.LastModified > after;
 
     /// <summary>Whether a copy into <paramref name="target"/> (ours or a concurrent one) completes, within a minute.</summary>
     private async Task<bool> WaitUntilStoredAsync(BlobClient target, CancellationToken cancellationToken)

@@ -33,13 +33,20 @@ public sealed class AzureUploadStore(AzureContainer container, AzureBlobStore bl
     /// <summary>Bytes read back from the container to rebuild hash states (the cost of a change of replica).</summary>
     public long BytesRereadForHashing => Interlocked.Read(ref _bytesReread);
 
-    /// <summary>One block: what a single Put Blob held in memory carries.</summary>
-    public long MonolithicLimit => container.Options.BlockBytes;
+    /// <summary>Azure's 50,000 committed blocks of one block each: a whole blob is streamed, never held in memory.</summary>
+    public long MonolithicLimit => MaximumBlocks * (long)container.Options.BlockBytes;
 
+    private const int MaximumBlocks = 50_000;
+
+    /// <summary>
+    /// Up to one block: held in memory, verified, then one Put Blob. Larger: streamed as blocks staged on the
+    /// blob's own key and committed only once verified, so its bytes are written once.
+    /// </summary>
     public Task<CompleteResult> StoreWholeAsync(Digest expected, Stream body, long length, DateTimeOffset keepIfStoredAfter,
         CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, MonolithicLimit);
+        if (length > container.Options.BlockBytes) return blobs.StoreStreamedAsync(expected, body, length, keepIfStoredAfter, cancellationToken);
         return BufferedBlob.VerifyThenStoreAsync(body, length, expected, blobs, keepIfStoredAfter,
             blob => blobs.StoreWholeAsync(expected, blob.Content, cancellationToken), cancellationToken);
     }

@@ -145,8 +145,7 @@ public sealed class S3BlobStore(S3Bucket bucket) : IBlobStore
     /// as upload segments and stitching those with UploadPartCopy wrote it twice (RGW copies the data).
     /// Parts are invisible until the completion, which S3 makes atomic; a wrong digest or a failed body
     /// aborts the upload, and a crash leaves an incomplete multipart upload that nothing can read (a bucket
-    /// lifecycle rule expires those). Two buffers of <paramref name="partBytes"/>: one part is read from
-    /// the client while the previous one is sent.
+    /// lifecycle rule expires those).
     /// </summary>
     internal async Task<CompleteResult> StoreStreamedAsync(Digest expected, Stream body, long length, int partBytes,
         DateTimeOffset keepIfStoredAfter, CancellationToken cancellationToken)
@@ -156,32 +155,26 @@ public sealed class S3BlobStore(S3Bucket bucket) : IBlobStore
         if (await IsStoredAfterAsync(key, keepIfStoredAfter, cancellationToken))
         {
             // A young identical copy stays as it is (see IMonolithicUploadStore); the push still proves it holds the bytes.
-            await HashBodyAsync(body, length, partBytes, hasher, cancellationToken);
+            await StreamedParts.HashAsync(body, length, hasher, cancellationToken);
             return new CompleteResult(hasher.Current() == expected, hasher.Current(), length);
         }
         var started = await bucket.CallAsync("start multipart upload", () => bucket.Client.InitiateMultipartUploadAsync(
             new InitiateMultipartUploadRequest { BucketName = bucket.Name, Key = key }, cancellationToken));
-        Task<PartETag>? sending = null;
         var completed = false;
         try
         {
-            byte[][] buffers = [SegmentBuffers.Rent(partBytes), SegmentBuffers.Rent(partBytes)];
             var etags = new List<PartETag>();
-            var partNumber = 0;
-            for (long remaining = length; remaining > 0;)
+            await StreamedParts.SendAsync(body, length, partBytes, hasher, async (partNumber, part) =>
             {
-                // The buffer read into now was last used by the part before the one in flight, which was awaited.
-                var buffer = buffers[partNumber % 2];
-                var size = (int)Math.Min(partBytes, remaining);
-                await body.ReadExactlyAsync(buffer.AsMemory(0, size), cancellationToken);
-                hasher.Append(buffer.AsSpan(0, size));
-                remaining -= size;
-                partNumber++;
-                if (sending is not null) etags.Add(await sending);
-                sending = SendPartAsync(key, started.UploadId, partNumber, buffer, size, cancellationToken);
-            }
-            if (sending is not null) etags.Add(await sending);
-            sending = null;
+                var sent = await bucket.CallAsync("upload part", () => bucket.Client.UploadPartAsync(new UploadPartRequest
+                {
+                    BucketName = bucket.Name, Key = key, UploadId = started.UploadId, PartNumber = partNumber,
+                    InputStream = new MemoryStream(part.Array!, part.Offset, part.Count, writable: false),
+                    // As for upload segments: over TLS the SigV4 payload hash would be a second pass over the bytes.
+                    DisablePayloadSigning = bucket.UsesTls,
+                }, cancellationToken));
+                etags.Add(new PartETag(partNumber, sent.ETag));
+            }, cancellationToken);
             var actual = hasher.Current();
             if (actual != expected) return new CompleteResult(false, actual, length);
             // Another push of the same blob may have finished meanwhile: keep its copy rather than overwrite
@@ -196,42 +189,7 @@ public sealed class S3BlobStore(S3Bucket bucket) : IBlobStore
         }
         finally
         {
-            if (!completed)
-            {
-                if (sending is not null) await Task.WhenAny(sending);
-                await AbortQuietlyAsync(key, started.UploadId);
-            }
-        }
-    }
-
-    private async Task<PartETag> SendPartAsync(string key, string uploadId, int partNumber, byte[] buffer, int size, CancellationToken cancellationToken)
-    {
-        var sent = await bucket.CallAsync("upload part", () => bucket.Client.UploadPartAsync(new UploadPartRequest
-        {
-            BucketName = bucket.Name, Key = key, UploadId = uploadId, PartNumber = partNumber,
-            InputStream = new MemoryStream(buffer, 0, size, writable: false),
-            // As for upload segments: over TLS the SigV4 payload hash would be a second pass over the bytes.
-            DisablePayloadSigning = bucket.UsesTls,
-        }, cancellationToken));
-        return new PartETag(partNumber, sent.ETag);
-    }
-
-    private static async Task HashBodyAsync(Stream body, long length, int bufferBytes, DigestHasher hasher, CancellationToken cancellationToken)
-    {
-        var buffer = SegmentBuffers.Rent((int)Math.Min(bufferBytes, SegmentBuffers.PooledLimit));
-        try
-        {
-            for (long remaining = length; remaining > 0;)
-            {
-                var size = (int)Math.Min(buffer.Length, remaining);
-                await body.ReadExactlyAsync(buffer.AsMemory(0, size), cancellationToken);
-                hasher.Append(buffer.AsSpan(0, size));
-                remaining -= size;
-            }
-        }
-        finally
-        {
-            SegmentBuffers.Return(buffer);
+            if (!completed) await AbortQuietlyAsync(key, started.UploadId);
         }
     }
 

@@ -9,7 +9,8 @@ public sealed class AzureStoreTests(AzuriteFixture azurite) : ObjectStoreContrac
 {
     private string _container = "";
 
-    private AzureStorageOptions Options => azurite.Azurite.StorageOptions(_container, keyPrefix: "registry");
+    // Blocks as small as the S3 tests' segments, so a few MiB of test data span several blocks.
+    private AzureStorageOptions Options => azurite.Azurite.StorageOptions(_container, keyPrefix: "registry") with { BlockBytes = 5 << 20 };
 
     protected override async Task CreateStorageAsync()
     {

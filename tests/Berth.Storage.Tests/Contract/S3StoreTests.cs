@@ -56,63 +56,7 @@ public sealed class S3StoreTests(CephRadosGatewayFixture ceph) : ObjectStoreCont
         Assert.DoesNotContain(CephRadosGateway.SecretKey, printed);
     }
 
-    [Fact]
-    public async Task WholeBlobLargerThanASegment_IsStreamedIntoItsKey_AndAWrongDigestLeavesNothing()
-    {
-        using var replica = Open(Options);
-        var whole = (S3UploadStore)replica.Uploads;
-        var content = RandomBytes(12 * MiB + 100); // three parts of the 5 MiB test segments
-        var digest = DigestOf(content);
-
-        var wrong = DigestOf(RandomBytes(10));
-        var refused = await whole.StoreWholeAsync(wrong, new MemoryStream(content), content.Length, DateTimeOffset.MaxValue, CancellationToken.None);
-        Assert.False(refused.Matched);
-        Assert.Equal(digest, refused.Actual);
-        Assert.Null(await replica.Blobs.FindAsync(wrong));
-        Assert.Equal(0, await CountIncompleteMultipartUploadsAsync());
-
-        var stored = await whole.StoreWholeAsync(digest, new MemoryStream(content), content.Length, DateTimeOffset.MaxValue, CancellationToken.None);
-        Assert.True(stored.Matched);
-        Assert.Equal(content, await ReadAsync(replica, digest, 0, content.Length));
-        Assert.Equal(0, await CountIncompleteMultipartUploadsAsync());
-        Assert.Equal(0, await CountUploadObjectsAsync());
-    }
-
-    [Fact]
-    public async Task WholeBlobLargerThanASegment_ShorterThanAnnounced_StoresNothing_AndAbortsItsParts()
-    {
-        using var replica = Open(Options);
-        var content = RandomBytes(11 * MiB);
-        await Assert.ThrowsAsync<EndOfStreamException>(() => ((S3UploadStore)replica.Uploads).StoreWholeAsync(
-            DigestOf(content), new MemoryStream(content, 0, 10 * MiB), content.Length, DateTimeOffset.MaxValue, CancellationToken.None));
-        Assert.Null(await replica.Blobs.FindAsync(DigestOf(content)));
-        Assert.Equal(0, await CountIncompleteMultipartUploadsAsync());
-    }
-
-    [Fact]
-    public async Task WholeBlobLargerThanASegment_AlreadyStoredRecently_IsVerifiedButNotRewritten()
-    {
-        using var replica = Open(Options);
-        var whole = (S3UploadStore)replica.Uploads;
-        var content = RandomBytes(6 * MiB);
-        var digest = DigestOf(content);
-        await whole.StoreWholeAsync(digest, new MemoryStream(content), content.Length, DateTimeOffset.MaxValue, CancellationToken.None);
-        var first = (await replica.Blobs.FindAsync(digest))!.Value.StoredAt;
-        // The object store dates objects by its own clock, in whole seconds.
-        await Task.Delay(1100);
-
-        Assert.True((await whole.StoreWholeAsync(digest, new MemoryStream(content), content.Length, first - TimeSpan.FromSeconds(1), CancellationToken.None)).Matched);
-        Assert.Equal(first, (await replica.Blobs.FindAsync(digest))!.Value.StoredAt);
-        var tampered = (byte[])content.Clone();
-        tampered[^1] ^= 1;
-        Assert.False((await whole.StoreWholeAsync(digest, new MemoryStream(tampered), content.Length, first - TimeSpan.FromSeconds(1), CancellationToken.None)).Matched);
-
-        Assert.True((await whole.StoreWholeAsync(digest, new MemoryStream(content), content.Length, first, CancellationToken.None)).Matched);
-        Assert.True((await replica.Blobs.FindAsync(digest))!.Value.StoredAt > first);
-        Assert.Equal(content, await ReadAsync(replica, digest, 0, content.Length));
-    }
-
-    private async Task<int> CountIncompleteMultipartUploadsAsync()
+    protected override async Task<int> CountPendingPartsAsync()
     {
         using var bucket = new S3Bucket(Options);
         var listed = await bucket.Client.ListMultipartUploadsAsync(new Amazon.S3.Model.ListMultipartUploadsRequest { BucketName = _bucket });
