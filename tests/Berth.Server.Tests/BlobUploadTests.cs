@@ -343,6 +343,44 @@ public sealed class BlobUploadTests(InProcessBerthFixture shared) : IClassFixtur
         Assert.Equal(content.Length, head.Content.Headers.ContentLength);
     }
 
+    /// <summary>
+    /// A whole blob larger than an object store's segment, sent with its digest in one request: the
+    /// object stores stream it into its own key and keep it only if the digest matches.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task LargeWholeBlob_InOneRequest_IsStoredWhenItsDigestMatches_AndNotOtherwise(bool asClosingPut)
+    {
+        // One repository per case: both cases run under the test's name.
+        var name = Repo() + (asClosingPut ? "-put" : "-post");
+        var content = RandomBytes(40 * 1024 * 1024, seed: 23);
+        var digest = Sha256(content);
+        var wrong = Sha256(RandomBytes(16, seed: 24));
+
+        using (var refused = await SendWholeAsync(wrong))
+        {
+            await refused.AssertErrorAsync(HttpStatusCode.BadRequest, "DIGEST_INVALID");
+        }
+        await _client.AssertBlobAbsentAsync(name, wrong);
+        await _client.AssertBlobAbsentAsync(name, digest);
+
+        using (var stored = await SendWholeAsync(digest))
+        {
+            Assert.Equal(HttpStatusCode.Created, stored.StatusCode);
+            Assert.Equal(digest, stored.Header("Docker-Content-Digest"));
+        }
+        await _client.AssertBlobAsync(name, digest, content);
+
+        async Task<HttpResponseMessage> SendWholeAsync(string claimed)
+        {
+            if (asClosingPut) return await _client.PutUploadAsync(await _client.StartUploadAsync(name), claimed, content);
+            using var body = new ByteArrayContent(content);
+            body.Headers.ContentType = new(SpecHttp.OctetStream);
+            return await _client.PostAsync($"/v2/{name}/blobs/uploads/?digest={claimed}", body);
+        }
+    }
+
     [Fact]
     public async Task UploadStatus_Returns204WithRange()
     {
