@@ -94,15 +94,22 @@ public sealed class UiHttpTests(SeededBerth seeded) : IClassFixture<SeededBerth>
         foreach (var client in new[] { Berth.Client, rita })
         {
             using var response = await client.GetAsync(path);
-            var html = await response.Content.ReadAsStringAsync();
+            var html = UiScenario.WithoutReturnUrl(await response.Content.ReadAsStringAsync());
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            // The page itself, not an empty body (which would hide nothing and help nobody).
+            Assert.Contains("data-testid=\"not-found\"", html);
             Assert.DoesNotContain("secret-app", html);
             using var none = await client.GetAsync("/ui/r/private/no-such-app");
-            var noneHtml = (await none.Content.ReadAsStringAsync()).Replace("no-such-app", "");
+            var noneHtml = await none.Content.ReadAsStringAsync();
             Assert.Equal(HttpStatusCode.NotFound, none.StatusCode);
+            Assert.Contains("data-testid=\"not-found\"", noneHtml);
         }
-        var search = await rita.GetStringAsync("/ui/?q=secret");
-        Assert.DoesNotContain("secret-app", search);
+        foreach (var client in new[] { Berth.Client, rita })
+        {
+            var search = UiScenario.WithoutReturnUrl(await client.GetStringAsync("/ui/?q=secret"));
+            Assert.Contains("data-testid=\"no-repositories\"", search);
+            Assert.DoesNotContain("secret-app", search);
+        }
     }
 
     [Fact]
