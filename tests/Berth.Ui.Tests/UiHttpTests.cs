@@ -64,6 +64,37 @@ public sealed class UiHttpTests(SeededBerth seeded) : IClassFixture<SeededBerth>
     }
 
     [Fact]
+    public async Task Repositories_ShowTheStorageEachUses_CountingSharedLayersOnce()
+    {
+        var shared = OciContent.RandomBytes(3000, 101);
+        var first = TestImage.Create(OciContent.Config(101), shared, OciContent.RandomBytes(5000, 102));
+        var second = TestImage.Create(OciContent.Config(102), shared, OciContent.RandomBytes(700, 103));
+        await Berth.Registry.PushImageAsync("team/storage", "v1", first);
+        await Berth.Registry.PushImageAsync("team/storage", "v2", second);
+        // Another tag of the same image takes no more space.
+        await Berth.Registry.PushImageAsync("team/storage", "v1-again", first);
+        using var alice = Berth.Browser();
+        await alice.SignInAsync(UiScenario.Alice);
+
+        var both = Stored(first, second);
+        Assert.Equal(first.Blobs.Sum(b => b.Content.Length) + second.Blobs.Sum(b => b.Content.Length) - shared.Length
+            + first.Manifest.Length + second.Manifest.Length, both);
+        var html = await alice.GetStringAsync("/ui/?q=team/storage");
+        Assert.Contains($"data-bytes=\"{both}\"", html);
+        Assert.Contains($"{Components.Format.Bytes(both)} stored", html);
+
+        // Deleting the second manifest gives back what only it used; the shared layer stays counted.
+        var deleted = await Berth.Registry.Manifests.DeleteAsync("team/storage", second.Digest, Oci.Preconditions.RequestPreconditions.None, "alice");
+        Assert.True(deleted.IsSuccess);
+        html = await alice.GetStringAsync("/ui/?q=team/storage");
+        Assert.Contains($"data-bytes=\"{Stored(first)}\"", html);
+    }
+
+    private static long Stored(params TestImage[] images) =>
+        images.SelectMany(image => image.Blobs).DistinctBy(blob => blob.Digest).Sum(blob => (long)blob.Content.Length)
+        + images.Sum(image => (long)image.Manifest.Length);
+
+    [Fact]
     public async Task Image_ShowsConfigAndLayers()
     {
         using var alice = Berth.Browser();
