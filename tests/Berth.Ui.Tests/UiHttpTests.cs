@@ -279,3 +279,36 @@ public sealed class UiSettingsTests
         Assert.True(berth.Registry.Manifests.Read("demo/app", "v1", Oci.Preconditions.RequestPreconditions.None).IsSuccess);
     }
 }
+
+/// <summary>The session-cookie keys in ui/keys: owner-only, and stored without the framework's warning at each start.</summary>
+public sealed class UiKeyStorageTests
+{
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Keys_AreOwnerOnly_EvenInAFolderThatWasOpen_AndNoUnencryptedKeyWarningIsLogged()
+    {
+        var data = TemporaryFolder.NewPath();
+        var keys = Path.Combine(data, "ui", "keys");
+        // As a copy from another replica or a hand-made folder would be.
+        Directory.CreateDirectory(keys);
+        File.SetUnixFileMode(keys, (UnixFileMode)0b111_101_101);
+        var log = new CapturedLog();
+        try
+        {
+            await using (var berth = await InProcessBerth.StartAsync(dataDirectory: data, server: options => options with { LoggerProviders = [log] }))
+            {
+                // The login form's antiforgery token is the first thing encrypted: it makes the first key.
+                using var form = await berth.Client.GetAsync("/ui/login");
+                Assert.Equal(HttpStatusCode.OK, form.StatusCode);
+            }
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(keys));
+            Assert.Single(Directory.GetFiles(keys, "key-*.xml"));
+            Assert.DoesNotContain(log.Entries, entry => entry.Message.Contains("No XML encryptor", StringComparison.Ordinal));
+            Assert.DoesNotContain(log.Entries, entry => entry.Category.StartsWith("Microsoft.AspNetCore.DataProtection", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+}
