@@ -49,7 +49,6 @@ public sealed class UiBrowserTests(SeededBerth seeded) : IClassFixture<SeededBer
         Assert.Equal(["team/app"], RepositoryNames(browser));
         Assert.Equal("team/", browser.Find("#repository-search").GetAttribute("value"));
         Assert.Contains("Names containing team/", browser.PageText);
-        // The match leads to the repository's page.
         browser.Driver.FindElement(By.LinkText("team/app")).Click();
         browser.Find("[data-tag=\"latest\"]");
     }
