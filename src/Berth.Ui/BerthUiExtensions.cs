@@ -5,9 +5,11 @@ using Berth.Ui.Components;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Berth.Ui;
 
@@ -27,6 +29,11 @@ public static class BerthUiExtensions
         services.AddDataProtection()
             .SetApplicationName("berth")
             .PersistKeysToFileSystem(KeyDirectory(host.DataDirectory));
+        // Without an XML encryptor, XmlKeyManager warns at each new key that it is stored unencrypted. That is the
+        // intent: the keys are protected at rest by their owner-only folder, as the token signing keys in auth/ are,
+        // and an encryptor would need a secret of its own kept somewhere just as readable. The rule is for this one
+        // category: its errors (a key element it cannot read) still show, and so does every other warning.
+        services.Configure<LoggerFilterOptions>(filters => filters.AddFilter(typeof(XmlKeyManager).FullName, LogLevel.Error));
         services.AddAntiforgery(antiforgery =>
         {
             antiforgery.Cookie.Name = "berth-ui-antiforgery";
@@ -69,6 +76,9 @@ public static class BerthUiExtensions
             const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
             Directory.CreateDirectory(ui, ownerOnly);
             Directory.CreateDirectory(keys, ownerOnly);
+            // CreateDirectory leaves an existing folder as it is: one made by hand or copied from another replica
+            // with a looser mode is closed here, since the folder's mode is all that protects the keys.
+            if ((File.GetUnixFileMode(keys) & ~ownerOnly) != 0) File.SetUnixFileMode(keys, ownerOnly);
         }
         return new DirectoryInfo(keys);
     }

@@ -64,6 +64,37 @@ public sealed class UiHttpTests(SeededBerth seeded) : IClassFixture<SeededBerth>
     }
 
     [Fact]
+    public async Task Repositories_ShowTheStorageEachUses_CountingSharedLayersOnce()
+    {
+        var shared = OciContent.RandomBytes(3000, 101);
+        var first = TestImage.Create(OciContent.Config(101), shared, OciContent.RandomBytes(5000, 102));
+        var second = TestImage.Create(OciContent.Config(102), shared, OciContent.RandomBytes(700, 103));
+        await Berth.Registry.PushImageAsync("team/storage", "v1", first);
+        await Berth.Registry.PushImageAsync("team/storage", "v2", second);
+        // Another tag of the same image takes no more space.
+        await Berth.Registry.PushImageAsync("team/storage", "v1-again", first);
+        using var alice = Berth.Browser();
+        await alice.SignInAsync(UiScenario.Alice);
+
+        var both = Stored(first, second);
+        Assert.Equal(first.Blobs.Sum(b => b.Content.Length) + second.Blobs.Sum(b => b.Content.Length) - shared.Length
+            + first.Manifest.Length + second.Manifest.Length, both);
+        var html = await alice.GetStringAsync("/ui/?q=team/storage");
+        Assert.Contains($"data-bytes=\"{both}\"", html);
+        Assert.Contains($"{Components.Format.Bytes(both)} stored", html);
+
+        // Deleting the second manifest gives back what only it used; the shared layer stays counted.
+        var deleted = await Berth.Registry.Manifests.DeleteAsync("team/storage", second.Digest, Oci.Preconditions.RequestPreconditions.None, "alice");
+        Assert.True(deleted.IsSuccess);
+        html = await alice.GetStringAsync("/ui/?q=team/storage");
+        Assert.Contains($"data-bytes=\"{Stored(first)}\"", html);
+    }
+
+    private static long Stored(params TestImage[] images) =>
+        images.SelectMany(image => image.Blobs).DistinctBy(blob => blob.Digest).Sum(blob => (long)blob.Content.Length)
+        + images.Sum(image => (long)image.Manifest.Length);
+
+    [Fact]
     public async Task Image_ShowsConfigAndLayers()
     {
         using var alice = Berth.Browser();
@@ -94,15 +125,22 @@ public sealed class UiHttpTests(SeededBerth seeded) : IClassFixture<SeededBerth>
         foreach (var client in new[] { Berth.Client, rita })
         {
             using var response = await client.GetAsync(path);
-            var html = await response.Content.ReadAsStringAsync();
+            var html = UiScenario.WithoutReturnUrl(await response.Content.ReadAsStringAsync());
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            // The page itself, not an empty body (which would hide nothing and help nobody).
+            Assert.Contains("data-testid=\"not-found\"", html);
             Assert.DoesNotContain("secret-app", html);
             using var none = await client.GetAsync("/ui/r/private/no-such-app");
-            var noneHtml = (await none.Content.ReadAsStringAsync()).Replace("no-such-app", "");
+            var noneHtml = await none.Content.ReadAsStringAsync();
             Assert.Equal(HttpStatusCode.NotFound, none.StatusCode);
+            Assert.Contains("data-testid=\"not-found\"", noneHtml);
         }
-        var search = await rita.GetStringAsync("/ui/?q=secret");
-        Assert.DoesNotContain("secret-app", search);
+        foreach (var client in new[] { Berth.Client, rita })
+        {
+            var search = UiScenario.WithoutReturnUrl(await client.GetStringAsync("/ui/?q=secret"));
+            Assert.Contains("data-testid=\"no-repositories\"", search);
+            Assert.DoesNotContain("secret-app", search);
+        }
     }
 
     [Fact]
@@ -239,5 +277,38 @@ public sealed class UiSettingsTests
         using var refused = await UiHttpTests.PostDeleteAsync(client, "demo/app", "v1", confirm);
         Assert.Contains("read-only", await refused.Content.ReadAsStringAsync());
         Assert.True(berth.Registry.Manifests.Read("demo/app", "v1", Oci.Preconditions.RequestPreconditions.None).IsSuccess);
+    }
+}
+
+/// <summary>The session-cookie keys in ui/keys: owner-only, and stored without the framework's warning at each start.</summary>
+public sealed class UiKeyStorageTests
+{
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Keys_AreOwnerOnly_EvenInAFolderThatWasOpen_AndNoUnencryptedKeyWarningIsLogged()
+    {
+        var data = TemporaryFolder.NewPath();
+        var keys = Path.Combine(data, "ui", "keys");
+        // As a copy from another replica or a hand-made folder would be.
+        Directory.CreateDirectory(keys);
+        File.SetUnixFileMode(keys, (UnixFileMode)0b111_101_101);
+        var log = new CapturedLog();
+        try
+        {
+            await using (var berth = await InProcessBerth.StartAsync(dataDirectory: data, server: options => options with { LoggerProviders = [log] }))
+            {
+                // The login form's antiforgery token is the first thing encrypted: it makes the first key.
+                using var form = await berth.Client.GetAsync("/ui/login");
+                Assert.Equal(HttpStatusCode.OK, form.StatusCode);
+            }
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(keys));
+            Assert.Single(Directory.GetFiles(keys, "key-*.xml"));
+            Assert.DoesNotContain(log.Entries, entry => entry.Message.Contains("No XML encryptor", StringComparison.Ordinal));
+            Assert.DoesNotContain(log.Entries, entry => entry.Category.StartsWith("Microsoft.AspNetCore.DataProtection", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
     }
 }

@@ -12,7 +12,8 @@ public enum ManifestKind
     Artifact,
 }
 
-public sealed record RepositoryRow(string Name, int TagCount);
+/// <param name="StorageUsed">In bytes, see <see cref="RegistryBrowser.StorageUsed"/>.</param>
+public sealed record RepositoryRow(string Name, int TagCount, long StorageUsed);
 
 /// <summary>One page of repositories; <see cref="NextAfter"/> is the cursor of the next page, if any.</summary>
 public sealed record RepositoryListing(IReadOnlyList<RepositoryRow> Rows, string? NextAfter);

@@ -17,11 +17,17 @@ public sealed class RegistryBrowser
     /// <summary>Config blobs larger than this are not parsed for display (a config is a few KiB).</summary>
     private const int MaxConfigBytes = 1024 * 1024;
     private const int SummaryCacheCapacity = 20_000;
+    private const int ReferenceCacheCapacity = 200_000;
 
     private readonly BerthRegistry _registry;
 
     // Keyed by digest: a summary is derived from content-addressed bytes only, so it never goes stale.
     private readonly ConcurrentDictionary<Digest, ManifestSummary> _summaries = new();
+
+    // Keyed by digest too: the blobs a manifest refers to are part of its bytes.
+    private readonly ConcurrentDictionary<Digest, BlobReferences> _references = new();
+
+    private sealed record BlobReferences(long ManifestSize, IReadOnlyList<(Digest Digest, long Size)> Blobs);
 
     public RegistryBrowser(BerthRegistry registry) => _registry = registry;
 
@@ -37,8 +43,64 @@ public sealed class RegistryBrowser
             : name => name.Contains(term, StringComparison.Ordinal) && visible(name);
         var page = _registry.Listings.Catalog(pageSize.ToString(System.Globalization.CultureInfo.InvariantCulture), after, filter);
         if (!page.IsSuccess) return new RepositoryListing([], null);
-        var rows = page.Value.Names.Select(name => new RepositoryRow(name, AllTags(name)?.Count ?? 0)).ToList();
+        var rows = page.Value.Names.Select(name => new RepositoryRow(name, AllTags(name)?.Count ?? 0, StorageUsed(name))).ToList();
         return new RepositoryListing(rows, page.Value.NextLast);
+    }
+
+    /// <summary>
+    /// Bytes the repository's manifests take with the configs and layers they refer to, each blob counted once however
+    /// many manifests share it (a blob shared with another repository counts in both). Tagged or not: an untagged
+    /// manifest is stored until it is deleted or collected. Sizes are the descriptors' (checked against the blobs at
+    /// push), read from the metadata, so no blob store is asked.
+    /// </summary>
+    public long StorageUsed(string repository)
+    {
+        var counted = new HashSet<Digest>();
+        long total = 0;
+        foreach (var digest in _registry.Export.ManifestDigests(repository))
+        {
+            if (References(repository, digest) is not { } references) continue;
+            total += references.ManifestSize;
+            foreach (var (blob, size) in references.Blobs)
+            {
+                if (counted.Add(blob)) total += size;
+            }
+        }
+        return total;
+    }
+
+    private BlobReferences? References(string repository, Digest digest)
+    {
+        if (_references.TryGetValue(digest, out var known)) return known;
+        var read = _registry.Manifests.Read(repository, digest.ToString(), RequestPreconditions.None);
+        // Deleted since it was listed: it no longer takes space.
+        if (!read.IsSuccess) return null;
+        var content = read.Value.Manifest.Content;
+        var blobs = new List<(Digest, long)>();
+        using (var document = Parse(content))
+        {
+            if (document is { RootElement.ValueKind: JsonValueKind.Object } parsed)
+            {
+                var root = parsed.RootElement;
+                if (root.TryGetProperty("config", out var config)) AddBlob(blobs, config);
+                if (root.TryGetProperty("layers", out var layers) && layers.ValueKind == JsonValueKind.Array)
+                {
+                    foreach (var layer in layers.EnumerateArray()) AddBlob(blobs, layer);
+                }
+            }
+        }
+        var references = new BlobReferences(content.Length, blobs);
+        if (_references.Count >= ReferenceCacheCapacity) _references.Clear();
+        _references[digest] = references;
+        return references;
+    }
+
+    private static void AddBlob(List<(Digest, long)> blobs, JsonElement descriptor)
+    {
+        if (descriptor.ValueKind == JsonValueKind.Object && Digest.TryParse(Text(descriptor, "digest") ?? "", out var digest))
+        {
+            blobs.Add((digest, Size(descriptor)));
+        }
     }
 
     /// <summary>Every tag of a repository (the tags list the API serves, cached until anything changes); null if unknown.</summary>

@@ -132,6 +132,15 @@ public static partial class UiScenario
         }));
     }
 
+    /// <summary>
+    /// The page without the "Sign in" link's return address: that link repeats the path the visitor asked for,
+    /// which tells them nothing they did not send.
+    /// </summary>
+    public static string WithoutReturnUrl(string html) => ReturnUrlPattern().Replace(html, "returnUrl=");
+
+    [GeneratedRegex("returnUrl=[^\"]*")]
+    private static partial Regex ReturnUrlPattern();
+
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex TokenPattern();
 }
