@@ -22,7 +22,7 @@ public sealed class DotnetToolInstallTests(ITestOutputHelper output)
         var environment = BerthSource.DotnetEnvironment(sandbox);
 
         await sandbox.RunAsync(ThirdPartyClient.Dotnet, ["pack", source.CliProject, "-c", "Release", "-o", feed, .. BerthSource.NoBuildServers],
-            environment, workingDirectory: source.Root, timeout: TimeSpan.FromMinutes(6));
+            environment, workingDirectory: source.Root, timeout: TimeSpan.FromMinutes(12));
         Assert.Single(Directory.GetFiles(feed, "Berth.*.nupkg"));
         await sandbox.RunAsync(ThirdPartyClient.Dotnet, ["tool", "install", "--tool-path", tools, "--add-source", feed, "Berth"],
             environment, workingDirectory: sandbox.Root, timeout: TimeSpan.FromMinutes(3));
