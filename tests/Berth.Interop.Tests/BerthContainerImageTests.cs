@@ -61,10 +61,11 @@ public sealed class BerthContainerImageTests(ITestOutputHelper output)
     /// <summary>
     /// Runs the image with podman, detached, on the host network (no CNI set-up needed) on a free port, with a
     /// data folder owned by the image's user mounted at /var/lib/berth, and waits for /v2/ to answer 200.
-    /// Where the tests themselves run in a container (as here: cgroup v1 and no CAP_SYS_RESOURCE), podman's
-    /// defaults cannot start anything: crun refuses hybrid cgroups, so runc runs the container, without a
-    /// cgroup of its own (cgroupfs), and podman's default rlimits (nofile 1048576) cannot be raised to, so
-    /// the container gets lower ones, which any host allows.
+    /// Where the tests themselves run in a container (as on the project's machines: cgroup v1 controllers, no
+    /// systemd, no CAP_SYS_RESOURCE), podman's defaults cannot start anything: crun refuses hybrid cgroups, so
+    /// runc runs the container; podman writes the cgroups itself (cgroupfs) instead of asking systemd; and its
+    /// default rlimits (nofile 1048576) are above the hard limits, which only CAP_SYS_RESOURCE may raise, so the
+    /// container gets lower ones, which any host allows.
     /// </summary>
     private async Task RunInPodmanAsync(Sandbox sandbox, string image)
     {
