@@ -25,6 +25,12 @@ public sealed record BerthProcessOptions
     /// </summary>
     public TestBackend? Backend { get; init; }
 
+    /// <summary>
+    /// A <c>berth</c> executable to run (an installed dotnet tool's shim, say); null runs the CLI built next
+    /// to the tests with <c>dotnet exec berth.dll</c>.
+    /// </summary>
+    public string? Executable { get; init; }
+
     /// <summary>Further <c>serve</c> flags.</summary>
     public IReadOnlyList<string> Arguments { get; init; } = [];
 }
@@ -67,13 +73,23 @@ public sealed partial class BerthProcess : IAsyncDisposable, IDisposable
 
     public static async Task<BerthProcess> StartAsync(BerthProcessOptions options)
     {
-        var berth = Path.Combine(AppContext.BaseDirectory, "berth.dll");
-        if (!File.Exists(berth))
+        ProcessStartInfo start;
+        if (options.Executable is { } executable)
         {
-            throw new FileNotFoundException("berth.dll is not next to the tests: the test project must reference src/Berth.Cli", berth);
+            start = new ProcessStartInfo(executable) { WorkingDirectory = options.WorkingDirectory ?? "" };
         }
-        var start = new ProcessStartInfo(BerthCommand.DotnetHost()) { WorkingDirectory = options.WorkingDirectory ?? "" };
-        foreach (var argument in (string[])["exec", berth, "serve", "--listen", "127.0.0.1:0", "--data", options.DataDirectory, "--log-level", options.LogLevel])
+        else
+        {
+            var berth = Path.Combine(AppContext.BaseDirectory, "berth.dll");
+            if (!File.Exists(berth))
+            {
+                throw new FileNotFoundException("berth.dll is not next to the tests: the test project must reference src/Berth.Cli", berth);
+            }
+            start = new ProcessStartInfo(BerthCommand.DotnetHost()) { WorkingDirectory = options.WorkingDirectory ?? "" };
+            start.ArgumentList.Add("exec");
+            start.ArgumentList.Add(berth);
+        }
+        foreach (var argument in (string[])["serve", "--listen", "127.0.0.1:0", "--data", options.DataDirectory, "--log-level", options.LogLevel])
         {
             start.ArgumentList.Add(argument);
         }

@@ -38,6 +38,10 @@ public sealed partial class BerthServer : IAsyncDisposable
 
     public static Task<BerthServer> StartAsync(Sandbox sandbox) => StartAsync(sandbox, serveArguments: [], seedingCredentials: null);
 
+    /// <summary>Berth run from <paramref name="executable"/> (an installed <c>berth</c>) instead of the CLI built next to the tests.</summary>
+    public static Task<BerthServer> StartInstalledAsync(Sandbox sandbox, string executable) =>
+        StartAsync(sandbox, serveArguments: [], seedingCredentials: null, executable);
+
     /// <summary>
     /// Berth with authentication on through its token service: <paramref name="user"/> (in an htpasswd file)
     /// may do everything everywhere, anonymous callers may only pull repositories matching
@@ -66,7 +70,8 @@ public sealed partial class BerthServer : IAsyncDisposable
             Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{user}:{password}"))));
     }
 
-    private static async Task<BerthServer> StartAsync(Sandbox sandbox, IReadOnlyList<string> serveArguments, AuthenticationHeaderValue? seedingCredentials)
+    private static async Task<BerthServer> StartAsync(Sandbox sandbox, IReadOnlyList<string> serveArguments, AuthenticationHeaderValue? seedingCredentials,
+        string? executable = null)
     {
         var environment = sandbox.Environment();
         environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
@@ -79,6 +84,7 @@ public sealed partial class BerthServer : IAsyncDisposable
             Environment = environment,
             WorkingDirectory = sandbox.Root,
             Arguments = serveArguments,
+            Executable = executable,
         });
         var server = sandbox.Own(new BerthServer(process, sandbox.Output));
         server.Http.DefaultRequestHeaders.Authorization = seedingCredentials;

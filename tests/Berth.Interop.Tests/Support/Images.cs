@@ -61,7 +61,7 @@ public static class Images
 
     /// <summary>An image manifest with an OCI config for linux/<paramref name="architecture"/>.</summary>
     public static Image BuildImage(OciLayout layout, string architecture, IReadOnlyList<Layer> layers, string? refName = null,
-        string[]? cmd = null, string? created = null)
+        string[]? cmd = null, string? created = null, string[]? env = null)
     {
         var config = new JsonObject
         {
@@ -70,7 +70,7 @@ public static class Images
             ["os"] = "linux",
             ["config"] = new JsonObject
             {
-                ["Env"] = new JsonArray("PATH=/bin"),
+                ["Env"] = new JsonArray((env ?? ["PATH=/bin"]).Select(e => (JsonNode)e!).ToArray()),
                 ["Cmd"] = new JsonArray((cmd ?? ["/bin/sh"]).Select(c => (JsonNode)c!).ToArray()),
                 ["WorkingDir"] = "/",
             },
@@ -113,6 +113,124 @@ public static class Images
         return descriptor;
     }
 
+    /// <summary>The user id that <see cref="DotnetRuntimeImage"/> names "app" (that of Microsoft's .NET images).</summary>
+    public const int AppUid = 1654;
+
+    /// <summary>
+    /// An image that can run a framework-dependent ASP.NET Core app, built offline from this machine: busybox,
+    /// then the running .NET host with its Microsoft.NETCore.App and Microsoft.AspNetCore.App of the test's own
+    /// runtime version, and the shared libraries they link (found with <c>ldd</c>) plus the OpenSSL that
+    /// System.Security.Cryptography loads at run time. No ICU: the image asks for invariant globalization.
+    /// </summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public static Image DotnetRuntimeImage(OciLayout layout, string? refName = null)
+    {
+        var dotnetRoot = DotnetRoot();
+        var version = Environment.Version.ToString(3);
+        var frameworks = new[] { "Microsoft.NETCore.App", "Microsoft.AspNetCore.App" }
+            .Select(name => Path.Combine(dotnetRoot, "shared", name, version))
+            .ToList();
+        foreach (var framework in frameworks.Where(f => !Directory.Exists(f)))
+        {
+            throw new ToolMissingException($"{framework} is missing: the .NET runtime image is built from the running SDK's shared frameworks");
+        }
+        var fxr = Directory.EnumerateDirectories(Path.Combine(dotnetRoot, "host", "fxr")).Max(StringComparer.Ordinal)!;
+        var dotnetFiles = new List<string> { Path.Combine(dotnetRoot, "dotnet") };
+        foreach (var folder in frameworks.Append(fxr)) dotnetFiles.AddRange(Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories));
+
+        var libraries = new SortedSet<string>(StringComparer.Ordinal);
+        var openSsl = new[] { "libssl.so.3", "libcrypto.so.3" }
+            .Select(name => Path.Combine("/lib/x86_64-linux-gnu", name)).Where(File.Exists).ToList();
+        foreach (var binary in dotnetFiles.Where(f => f.EndsWith(".so", StringComparison.Ordinal) || f == dotnetFiles[0]).Concat(openSsl))
+        {
+            libraries.UnionWith(LinkedLibraries(binary));
+        }
+        libraries.UnionWith(openSsl);
+        // The runtime's libraries link each other; they are in the image already, and a layer may not hold a path twice.
+        libraries.RemoveWhere(library => library.StartsWith(dotnetRoot + "/", StringComparison.Ordinal));
+
+        var runtime = WriteLayer(layout, tar =>
+        {
+            var directories = new HashSet<string>(StringComparer.Ordinal);
+            void Parents(string entry)
+            {
+                var parent = Path.GetDirectoryName(entry.TrimEnd('/'));
+                if (string.IsNullOrEmpty(parent) || !directories.Add(parent)) return;
+                Parents(parent);
+                PaxDirectory(tar, parent + "/");
+            }
+            void Copy(string hostPath, string imagePath)
+            {
+                Parents(imagePath);
+                var mode = File.GetUnixFileMode(hostPath);
+                PaxFile(tar, imagePath, File.ReadAllBytes(hostPath), mode);
+            }
+            foreach (var file in dotnetFiles)
+            {
+                Copy(file, "usr/share/dotnet/" + Path.GetRelativePath(dotnetRoot, file));
+            }
+            foreach (var library in libraries)
+            {
+                // Copied under the name the loader asks for, whatever chain of symlinks leads there on the host.
+                Copy(library, library.TrimStart('/'));
+            }
+            Parents("usr/bin/dotnet");
+            tar.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, "usr/bin/dotnet") { LinkName = "../share/dotnet/dotnet", ModificationTime = Epoch });
+            Parents("etc/passwd");
+            PaxFile(tar, "etc/passwd", Encoding.UTF8.GetBytes($"root:x:0:0:root:/root:/bin/sh\napp:x:{AppUid}:{AppUid}:app:/home/app:/bin/sh\n"),
+                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            PaxFile(tar, "etc/group", Encoding.UTF8.GetBytes($"root:x:0:\napp:x:{AppUid}:\n"),
+                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            Parents("home/app/");
+            tar.WriteEntry(new PaxTarEntry(TarEntryType.Directory, "home/app/")
+            {
+                Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
+                Uid = AppUid,
+                Gid = AppUid,
+                ModificationTime = Epoch,
+            });
+            // The runtime's diagnostics socket and Path.GetTempPath() need a writable /tmp, whoever the user is.
+            tar.WriteEntry(new PaxTarEntry(TarEntryType.Directory, "tmp/")
+            {
+                Mode = (UnixFileMode)0b1_111_111_111,
+                ModificationTime = Epoch,
+            });
+        }, CompressionLevel.Fastest);
+        return BuildImage(layout, "amd64", [BusyboxLayer(layout, "dotnet runtime base"), runtime], refName, cmd: ["dotnet", "--info"], env:
+        [
+            "PATH=/usr/local/bin:/usr/bin:/bin",
+            "DOTNET_ROOT=/usr/share/dotnet",
+            "DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1",
+            // The .NET SDK takes the image's user from APP_UID when a project sets no ContainerUser.
+            $"APP_UID={AppUid}",
+        ]);
+    }
+
+    /// <summary>The folder of the dotnet host that runs the tests (DOTNET_HOST_PATH, set by `dotnet test`, else the one on PATH).</summary>
+    private static string DotnetRoot()
+    {
+        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : ChildProcess.Require("dotnet", "the .NET SDK");
+        var resolved = new FileInfo(host).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? host;
+        return Path.GetDirectoryName(resolved)!;
+    }
+
+    /// <summary>The shared libraries <c>ldd</c> says <paramref name="binary"/> loads (the optional ones it cannot find left out).</summary>
+    private static IEnumerable<string> LinkedLibraries(string binary)
+    {
+        var ldd = ChildProcess.Require("ldd", "libc-bin");
+        var info = new System.Diagnostics.ProcessStartInfo(ldd, [binary]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var text = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)" or "/lib64/ld-linux-x86-64.so.2 (0x…)"
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var candidate = parts.Length >= 3 && parts[1] == "=>" ? parts[2] : parts[0];
+            if (candidate.StartsWith('/') && File.Exists(candidate)) yield return candidate;
+        }
+    }
+
     public static string RequireBusybox()
     {
         if (!File.Exists(BusyboxPath))
@@ -151,6 +269,21 @@ public static class Images
                 | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute,
             ModificationTime = Epoch,
         });
+
+    /// <summary>PAX entries: the shared frameworks' paths are longer than ustar's 100-byte names allow.</summary>
+    private static void PaxDirectory(TarWriter tar, string name) =>
+        tar.WriteEntry(new PaxTarEntry(TarEntryType.Directory, name)
+        {
+            Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
+                | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute,
+            ModificationTime = Epoch,
+        });
+
+    private static void PaxFile(TarWriter tar, string name, byte[] content, UnixFileMode mode)
+    {
+        using var data = new MemoryStream(content);
+        tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = data, Mode = mode, ModificationTime = Epoch });
+    }
 
     private static void AddFile(TarWriter tar, string name, byte[] content, UnixFileMode mode)
     {
