@@ -338,17 +338,38 @@ for url in "${REPLICA_URLS[@]}"; do
   [[ $code == 200 ]] || die "replica $url does not see the manifest pushed through another one ($code)"
 done
 
-# load_measure KEY SUBJECT URL: closed-loop GET load at CONNECTIONS; records KEY_rps, KEY_p99.
+# CPU time (clock ticks, user + system) of processes, and of the PostgreSQL cluster (postmaster and its backends).
+cpu_ticks() { local t=0 pid; for pid in "$@"; do [[ -r /proc/$pid/stat ]] && t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$t"; }
+postgres_ticks() {
+  local postmaster
+  postmaster=$(head -1 "$PG_DATA/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+  # shellcheck disable=SC2046
+  cpu_ticks "$postmaster" $(pgrep -P "$postmaster")
+}
+berth_pid() { if [[ $1 == embedded ]]; then cat "$WORK/embedded/pid"; else cat "$WORK/replica1/pid"; fi; }
+
+# load_measure KEY SUBJECT URL: closed-loop GET load at CONNECTIONS; records KEY_rps, KEY_p99, and the CPU
+# time per request of Berth and of PostgreSQL (KEY_berth_us, KEY_pg_us). CPU per request is what the load of
+# other work on a shared machine disturbs least: it says where a request's cost goes even when req/s scatter.
 declare -A WARMED
 load_measure() {
-  local key=$1 subject=$2 url=$3 warm=0 raw out rps p99 errors
+  local key=$1 subject=$2 url=$3 warm=0 raw out rps p99 errors berth_before pg_before berth_after pg_after hz
   [[ -n ${WARMED[$key-$subject]:-} ]] || { warm=$WARMUP; WARMED[$key-$subject]=1; }
   raw=$WORK/load-$key-$subject.txt
-  on_client "$TOOL" load --url "$url" --method GET --connections "$CONNECTIONS" --seconds "$DURATION" --warmup "$warm" \
+  if (( warm > 0 )); then
+    on_client "$TOOL" load --url "$url" --method GET --connections "$CONNECTIONS" --seconds "$warm" --warmup 0 \
+      --header "Accept: $MANIFEST_TYPE" >/dev/null 2>&1 || true
+  fi
+  berth_before=$(cpu_ticks "$(berth_pid "$subject")"); pg_before=$(postgres_ticks)
+  on_client "$TOOL" load --url "$url" --method GET --connections "$CONNECTIONS" --seconds "$DURATION" --warmup 0 \
     --header "Accept: $MANIFEST_TYPE" >"$raw" 2>&1 || true
+  berth_after=$(cpu_ticks "$(berth_pid "$subject")"); pg_after=$(postgres_ticks)
   rps=$(sed -n 's/^rps=//p' "$raw"); p99=$(sed -n 's/^p99_ms=//p' "$raw")
   errors=$(awk -F= '/^(non2xx3xx|socket_errors)=/ {n += $2} END {print n + 0}' "$raw")
   [[ -n $rps ]] || { note "$subject $key: load helper produced no result ($(head -c 200 "$raw" | tr '\n' ' '))"; return; }
+  hz=$(getconf CLK_TCK)
+  record "${key}_berth_us" "$subject" "$(awk -v t=$((berth_after - berth_before)) -v hz="$hz" -v r="$rps" -v d="$DURATION" 'BEGIN {printf "%.0f", t / hz * 1e6 / (r * d)}')"
+  record "${key}_pg_us" "$subject" "$(awk -v t=$((pg_after - pg_before)) -v hz="$hz" -v r="$rps" -v d="$DURATION" 'BEGIN {printf "%.0f", t / hz * 1e6 / (r * d)}')"
   record "${key}_rps" "$subject" "$rps"; record "${key}_p99" "$subject" "$p99"
   record "${key}_load" "$subject" "$(cut -d' ' -f1 /proc/loadavg)"
   (( errors == 0 )) || note "$subject $key: $errors errors in one run"
@@ -482,6 +503,10 @@ report() {
   [[ -n $e$s ]] && echo "| Manifest GET by tag, c=$CONNECTIONS, one replica (req/s; ratio: median of per-run ratios) | $(fmt "$s" 0) | $(fmt "$e" 0) | $(paired get_tag_rps scaled embedded) | ≥ 0.50 | $(verdict "$(paired get_tag_rps scaled embedded)" 0.5) |"
   e=$(median get_tag_p99 embedded); s=$(median get_tag_p99 scaled)
   [[ -n $e$s ]] && echo "| Manifest GET by tag p99, c=$CONNECTIONS (ms) | $(fmt "$s" 2) | $(fmt "$e" 2) | $(ratio "$s" "$e") | — | — |"
+  e=$(median get_tag_berth_us embedded); s=$(median get_tag_berth_us scaled)
+  [[ -n $e$s ]] && echo "| Manifest GET by tag: Berth's CPU per request (µs) | $(fmt "$s" 0) | $(fmt "$e" 0) | $(ratio "$s" "$e") | — | — |"
+  s=$(median get_tag_pg_us scaled)
+  [[ -n $s ]] && echo "| Manifest GET by tag: PostgreSQL's CPU per request (µs) | $(fmt "$s" 0) | — | | — | — |"
   s=$(median small_push "scaled_x$REPLICAS"); e=$(median small_push embedded)
   [[ -n $e$s ]] && echo "| Small pushes, $PUSH_CLIENTS clients over $REPLICAS replicas (pushes/s) | $(fmt "$s" 0) | $(fmt "$e" 0) (one process) | $(ratio "$s" "$e") | ≥ 300 | $(verdict "$s" 300) |"
   s=$(median small_push scaled_x1)
@@ -504,10 +529,11 @@ report() {
   echo
   echo "## Every run (1-min load average at the end of each run)"
   echo
-  for key in get_tag_rps small_push manifest_push push_mono get_tag_10k_rps tags_page_10k_rps tags_full_10k_rps; do
+  for key in get_tag_rps get_tag_berth_us get_tag_pg_us small_push manifest_push push_mono get_tag_10k_rps tags_page_10k_rps tags_full_10k_rps; do
     for subject in scaled "scaled_x$REPLICAS" scaled_x1 embedded; do
       v=$(all_runs "$key" "$subject"); [[ -n $v ]] || continue
-      echo "- $key $subject: $v (load ${key%_rps}: $(all_runs "${key%_rps}_load" "$subject"))"
+      load_key=${key%_rps}; load_key=${load_key%_berth_us}; load_key=${load_key%_pg_us}
+      echo "- $key $subject: $v (load $load_key: $(all_runs "${load_key}_load" "$subject"))"
     done
   done
   echo
