@@ -16,28 +16,39 @@ namespace Berth.Interop.Tests;
 /// </summary>
 [Trait("Category", "Interop")]
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class BerthContainerImageTests(ITestOutputHelper output)
+[Collection(BerthReleaseBuildCollection.Name)]
+public sealed class BerthContainerImageTests
 {
+    private readonly BerthReleaseBuild _build;
+    private readonly ITestOutputHelper _output;
+
+    public BerthContainerImageTests(BerthReleaseBuild build, ITestOutputHelper output)
+    {
+        _build = build;
+        _output = output;
+        build.Output.Current = output;
+    }
+
     [Fact]
     public async Task PublishContainer_OnRuntimeBaseFromBerth_PushesBerthsImageThatRunsInPodman()
     {
-        await using var sandbox = Sandbox.Create(output);
+        await using var sandbox = Sandbox.Create(_output);
         var berth = await BerthServer.StartAsync(sandbox);
         var registry = berth.Host;
         var layout = OciLayout.Create(sandbox.Folder("base"));
         var baseImage = Images.DotnetRuntimeImage(layout);
         await berth.PushAsync(layout, baseImage.Manifest, "dotnet/runtime", "10.0");
 
-        var source = BerthSource.CopyInto(sandbox.Folder("source"));
-        var environment = BerthSource.DotnetEnvironment(sandbox);
+        var source = _build.Source;
+        var environment = _build.DotnetEnvironment(sandbox);
         environment["DOTNET_CONTAINER_INSECURE_REGISTRIES"] = registry;
         await sandbox.RunAsync(ThirdPartyClient.Dotnet,
         [
-            "publish", source.CliProject, "-c", "Release", "-t:PublishContainer", .. BerthSource.NoBuildServers,
+            "publish", source.CliProject, "-c", "Release", "--no-build", "-t:PublishContainer", .. BerthSource.NoBuildServers,
             $"-p:ContainerBaseImage={registry}/dotnet/runtime:10.0",
             $"-p:ContainerRegistry={registry}",
             "-p:ContainerImageTag=test",
-        ], environment, workingDirectory: source.Root, timeout: TimeSpan.FromMinutes(12));
+        ], environment, workingDirectory: source.Root, timeout: TimeSpan.FromMinutes(5));
 
         var pulled = OciLayout.Create(sandbox.Folder("pulled"));
         await sandbox.RunAsync(ThirdPartyClient.Skopeo, ["copy", "--src-tls-verify=false", $"docker://{registry}/berth:test", $"oci:{pulled.Path}:test"]);
