@@ -88,6 +88,9 @@ public sealed class BerthRegistry : IDisposable
     /// <summary>Whole-repository reads (linked blobs, every manifest, every tag), for copying the registry elsewhere.</summary>
     public IMetadataExport Export => _metadata;
 
+    /// <summary>The web UI's cookie-encryption key ring, kept in the metadata store so every replica on it shares the ring.</summary>
+    internal IKeyRingStore KeyRing => _metadata;
+
     public void Dispose()
     {
         _metadata.Dispose();

@@ -110,6 +110,15 @@ public static class PostgreSqlSchema
         );
         CREATE INDEX event_outbox_pending ON event_outbox(endpoint, repository, id) WHERE status = 0;
         """,
+        """
+        -- The web UI's Data Protection key ring (see IKeyRingStore): one XML element per row, never changed, shared by
+        -- every replica so a session cookie made by one is accepted by all.
+        CREATE TABLE ui_key_ring (
+            name        text COLLATE "C" PRIMARY KEY,
+            xml         text NOT NULL,
+            created_at  bigint NOT NULL
+        );
+        """,
     ];
 
     /// <summary>

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Berth.Ui;
 
@@ -24,15 +25,17 @@ public static class BerthUiExtensions
         services.AddSingleton(provider => new RegistryBrowser(provider.GetRequiredService<BerthRegistry>()));
         services.AddSingleton(provider => new Deletion(provider.GetRequiredService<BerthRegistry>()));
         services.AddRazorComponents();
-        // Session cookies and antiforgery tokens are encrypted with keys kept in the data folder, so sessions survive a
-        // restart and replicas that share the folder's "ui/keys" accept each other's cookies.
-        services.AddDataProtection()
-            .SetApplicationName("berth")
-            .PersistKeysToFileSystem(KeyDirectory(host.DataDirectory));
+        // Session cookies and antiforgery tokens are encrypted with keys kept in the metadata store (see KeyRingRepository),
+        // so sessions survive a restart and every replica on one metadata database accepts the others' cookies.
+        services.AddDataProtection().SetApplicationName("berth");
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(provider => new ConfigureOptions<KeyManagementOptions>(keys =>
+            keys.XmlRepository = new KeyRingRepository(provider.GetRequiredService<BerthRegistry>().KeyRing, host.DataDirectory,
+                provider.GetRequiredService<ILoggerFactory>().CreateLogger<KeyRingRepository>())));
         // Without an XML encryptor, XmlKeyManager warns at each new key that it is stored unencrypted. That is the
-        // intent: the keys are protected at rest by their owner-only folder, as the token signing keys in auth/ are,
-        // and an encryptor would need a secret of its own kept somewhere just as readable. The rule is for this one
-        // category: its errors (a key element it cannot read) still show, and so does every other warning.
+        // intent: the keys live in the metadata database and are protected as the database is (its file's owner-only
+        // folder for the embedded store, the database's own access control for PostgreSQL), like the registry's
+        // metadata itself; an encryptor would need a secret of its own, kept somewhere each replica can read. The rule
+        // is for this one category: its errors (a key element it cannot read) still show, and so does every other warning.
         services.Configure<LoggerFilterOptions>(filters => filters.AddFilter(typeof(XmlKeyManager).FullName, LogLevel.Error));
         services.AddAntiforgery(antiforgery =>
         {
@@ -62,24 +65,5 @@ public static class BerthUiExtensions
             endpoints.MapRazorComponents<App>();
         });
         return app;
-    }
-
-    private static DirectoryInfo KeyDirectory(string dataDirectory)
-    {
-        var ui = Path.Combine(dataDirectory, "ui");
-        var keys = Path.Combine(ui, "keys");
-        // Owner-only, like the rest of the data folder: these keys decrypt session cookies. Each level is created
-        // on its own, because CreateDirectory applies the mode only to the last one.
-        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(keys);
-        else
-        {
-            const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-            Directory.CreateDirectory(ui, ownerOnly);
-            Directory.CreateDirectory(keys, ownerOnly);
-            // CreateDirectory leaves an existing folder as it is: one made by hand or copied from another replica
-            // with a looser mode is closed here, since the folder's mode is all that protects the keys.
-            if ((File.GetUnixFileMode(keys) & ~ownerOnly) != 0) File.SetUnixFileMode(keys, ownerOnly);
-        }
-        return new DirectoryInfo(keys);
     }
 }

@@ -5,7 +5,7 @@ namespace Berth.Ui;
 /// <summary>What the UI takes from the server that hosts it.</summary>
 public sealed record UiHostOptions
 {
-    /// <summary>The registry's data folder: the UI keeps its cookie-encryption keys in "ui/keys" below it.</summary>
+    /// <summary>The registry's data folder: cookie-encryption keys an older Berth kept in its "ui/keys" are imported from there once.</summary>
     public required string DataDirectory { get; init; }
 
     /// <summary>

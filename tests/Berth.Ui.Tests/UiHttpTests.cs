@@ -280,29 +280,28 @@ public sealed class UiSettingsTests
     }
 }
 
-/// <summary>The session-cookie keys in ui/keys: owner-only, and stored without the framework's warning at each start.</summary>
+/// <summary>The session-cookie keys: kept in the metadata store, stored without the framework's warning at each start.</summary>
 public sealed class UiKeyStorageTests
 {
     [Fact]
-    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    public async Task Keys_AreOwnerOnly_EvenInAFolderThatWasOpen_AndNoUnencryptedKeyWarningIsLogged()
+    public async Task Keys_AreKeptInTheMetadataStore_NotTheDataFolder_AndNoUnencryptedKeyWarningIsLogged()
     {
         var data = TemporaryFolder.NewPath();
-        var keys = Path.Combine(data, "ui", "keys");
-        // As a copy from another replica or a hand-made folder would be.
-        Directory.CreateDirectory(keys);
-        File.SetUnixFileMode(keys, (UnixFileMode)0b111_101_101);
         var log = new CapturedLog();
         try
         {
-            await using (var berth = await InProcessBerth.StartAsync(dataDirectory: data, server: options => options with { LoggerProviders = [log] }))
+            await using (var berth = await InProcessBerth.StartAsync(dataDirectory: data, backend: TestBackend.Embedded,
+                server: options => options with { LoggerProviders = [log] }))
             {
                 // The login form's antiforgery token is the first thing encrypted: it makes the first key.
                 using var form = await berth.Client.GetAsync("/ui/login");
                 Assert.Equal(HttpStatusCode.OK, form.StatusCode);
             }
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(keys));
-            Assert.Single(Directory.GetFiles(keys, "key-*.xml"));
+            Assert.False(Directory.Exists(Path.Combine(data, "ui")));
+            using (var store = new Storage.Metadata.SqliteMetadataStore(Path.Combine(data, "metadata.db")))
+            {
+                Assert.StartsWith("<key ", Assert.Single(store.ReadKeyRing()), StringComparison.Ordinal);
+            }
             Assert.DoesNotContain(log.Entries, entry => entry.Message.Contains("No XML encryptor", StringComparison.Ordinal));
             Assert.DoesNotContain(log.Entries, entry => entry.Category.StartsWith("Microsoft.AspNetCore.DataProtection", StringComparison.Ordinal));
         }
@@ -310,5 +309,66 @@ public sealed class UiKeyStorageTests
         {
             Directory.Delete(data, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task KeysThatAnOlderBerthKeptInUiKeys_AreImportedOnce_SoItsSessionsStayValid()
+    {
+        var old = TemporaryFolder.NewPath();
+        var upgraded = TemporaryFolder.NewPath();
+        try
+        {
+            // A session made with keys that are then written out as the files of an older Berth's "ui/keys".
+            string cookies;
+            await using (var before = await StartAsync(old))
+            {
+                var jar = new CookieContainer();
+                using var alice = before.Browser(jar);
+                await alice.SignInAsync(UiScenario.Alice);
+                cookies = jar.GetCookieHeader(new Uri(before.Address, "/ui/"));
+            }
+            var keys = Directory.CreateDirectory(Path.Combine(upgraded, "ui", "keys")).FullName;
+            using (var store = new Storage.Metadata.SqliteMetadataStore(Path.Combine(old, "metadata.db")))
+            {
+                foreach (var xml in store.ReadKeyRing())
+                {
+                    var id = System.Xml.Linq.XElement.Parse(xml).Attribute("id")!.Value;
+                    await File.WriteAllTextAsync(Path.Combine(keys, $"key-{id}.xml"), xml);
+                }
+            }
+            var files = Directory.GetFiles(keys);
+            Assert.Single(files);
+
+            await using (var after = await StartAsync(upgraded))
+            {
+                using var client = ClientWithCookies(after, cookies);
+                Assert.Contains("data-testid=\"signed-in-user\"", await client.GetStringAsync("/ui/"));
+            }
+            using (var store = new Storage.Metadata.SqliteMetadataStore(Path.Combine(upgraded, "metadata.db")))
+            {
+                Assert.Single(store.ReadKeyRing());
+            }
+            // Left alone: neither deleted nor changed.
+            Assert.Equal(files, Directory.GetFiles(keys));
+        }
+        finally
+        {
+            Directory.Delete(old, recursive: true);
+            Directory.Delete(upgraded, recursive: true);
+        }
+    }
+
+    /// <summary>The same users before and after the upgrade: UiScenario.Auth hashes the passwords afresh (new salt) each time.</summary>
+    private static readonly Auth.AuthOptions Auth = UiScenario.Auth;
+
+    private static Task<InProcessBerth> StartAsync(string data) =>
+        InProcessBerth.StartAsync(dataDirectory: data, backend: TestBackend.Embedded, server: options => options with { Auth = Auth });
+
+    /// <summary>A client of <paramref name="berth"/> that sends exactly <paramref name="cookies"/>, as a browser moved to another replica would.</summary>
+    internal static HttpClient ClientWithCookies(InProcessBerth berth, string cookies)
+    {
+        var client = berth.NewClient();
+        client.DefaultRequestHeaders.Add("Cookie", cookies);
+        return client;
     }
 }

@@ -81,5 +81,11 @@ internal static class SqliteSchema
             last_error      TEXT
         );
         CREATE INDEX IF NOT EXISTS event_outbox_pending ON event_outbox(endpoint, repository, id) WHERE status = 0;
+        -- The web UI's Data Protection key ring (see IKeyRingStore): one XML element per row, never changed.
+        CREATE TABLE IF NOT EXISTS ui_key_ring (
+            name        TEXT PRIMARY KEY,
+            xml         TEXT NOT NULL,
+            created_at  INTEGER NOT NULL
+        ) WITHOUT ROWID;
         """;
 }

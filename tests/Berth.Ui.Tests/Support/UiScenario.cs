@@ -110,8 +110,9 @@ public static partial class UiScenario
         await registry.PushImageAsync("team/app", artifact.Digest, artifact);
 
     /// <summary>A client with its own cookie jar, following no redirects, so each test sees every response.</summary>
-    public static HttpClient Browser(this InProcessBerth berth) =>
-        new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() })
+    /// <param name="cookies">The cookie jar, when the test reads what it holds; a new one by default.</param>
+    public static HttpClient Browser(this InProcessBerth berth, CookieContainer? cookies = null) =>
+        new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = cookies ?? new CookieContainer() })
         {
             BaseAddress = berth.Address,
         };
