@@ -459,8 +459,10 @@ fi
 # --------------------------------------------------------------------------------------------------- GC
 s3_curl=(curl -sS --no-progress-meter --aws-sigv4 "aws:amz:us-east-1:s3" --user "${S3_ACCESS_KEY:-}:${S3_SECRET_KEY:-}"
   -H "x-amz-content-sha256: UNSIGNED-PAYLOAD")
-s3_blob_count() { # keys under blobs/ in the bucket (first 1000)
-  "${s3_curl[@]}" "$S3_URL/berth-bench?list-type=2&prefix=blobs/&max-keys=1000" | grep -o '<Key>' | wc -l
+s3_blob_count() { # keys under blobs/ in the bucket (first 1000); the '/' of the prefix encoded, as SigV4 signs it
+  "${s3_curl[@]}" -o "$WORK/s3-list.xml" "$S3_URL/berth-bench?list-type=2&max-keys=1000&prefix=blobs%2F" || true
+  grep -q '<ListBucketResult' "$WORK/s3-list.xml" 2>/dev/null || { echo "?"; note "listing the bucket failed: $(head -c 200 "$WORK/s3-list.xml" 2>/dev/null)"; return 0; }
+  grep -o '<Key>' "$WORK/s3-list.xml" | wc -l
 }
 json_count() { python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); k = [x for x in r if x.lower() == sys.argv[2].lower()]; v = r[k[0]] if k else None; print(len(v) if isinstance(v, list) else v)' "$1" "$2"; }
 if has_section gc; then
