@@ -17,18 +17,22 @@ using Berth.BenchTool;
 //                                                       closed-loop HTTP/1.1 load (req/s, p99); for HEAD,
 //                                                       which wrk and h2load cannot measure (they wait
 //                                                       for a body after a HEAD response)
+//   seed-sqlite, seed-blobs, seed-sqlite-links          direct seeding for benchmarks/growth.sh (see Seed.cs)
 return args.Length == 0 ? Usage() : args[0] switch
 {
     "load" => await Load.RunAsync(Options.Parse(args), args),
     "hash" => Hash(Options.Parse(args)),
     "small-files" => SmallFiles(Options.Parse(args)),
     "push" => await Push.RunAsync(Options.Parse(args)),
+    "seed-sqlite" => Seed.Sqlite(Options.Parse(args)),
+    "seed-blobs" => Seed.Blobs(Options.Parse(args)),
+    "seed-sqlite-links" => Seed.SqliteLinks(Options.Parse(args)),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: berth-benchtool hash|small-files|push|load [--option value]...");
+    Console.Error.WriteLine("usage: berth-benchtool hash|small-files|push|load|seed-sqlite|seed-blobs|seed-sqlite-links [--option value]...");
     return 2;
 }
 
