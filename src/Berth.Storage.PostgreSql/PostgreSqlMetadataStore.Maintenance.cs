@@ -78,17 +78,31 @@ public sealed partial class PostgreSqlMetadataStore
         return (removed, true);
     });
 
-    public Task<bool> DeleteBlobIfUnlinkedAsync(Digest digest, Func<bool> delete) => WriteAsync(async (c, t) =>
+    public Task<IReadOnlyDictionary<Digest, long>> DeleteBlobsIfUnlinkedAsync(IReadOnlyList<Digest> digests,
+        Func<IReadOnlyList<Digest>, ValueTask<IReadOnlyDictionary<Digest, long>>> delete) => WriteAsync(async (c, t) =>
     {
-        // Exclusive per digest: links in flight (shared holders) finish first and are seen below; new
-        // ones wait until the bytes are gone, then find them missing.
-        await ExecuteAsync(c, t, $"SELECT pg_advisory_xact_lock({AdvisoryLocks.BlobContent}, hashtext(@digest))", ("digest", digest.ToString()));
-        if (await ScalarAsync(c, t, "SELECT 1 FROM repository_blobs WHERE digest = @digest LIMIT 1", ("digest", digest.ToString())) is not null)
+        var keys = digests.Select(digest => digest.ToString()).ToArray();
+        // Exclusive per digest: links in flight (shared holders) finish first and are seen below; new ones wait
+        // until the bytes are gone, then find them missing. The locks are taken in ascending key order (a sorted
+        // subquery is not flattened), so two batches in flight whose digests share a hash cannot deadlock; a
+        // link holds only one such lock, so it cannot deadlock with a batch either.
+        await ExecuteAsync(c, t, $"""
+            SELECT pg_advisory_xact_lock({AdvisoryLocks.BlobContent}, ordered.key)
+            FROM (SELECT DISTINCT hashtext(digest) AS key FROM unnest(@digests::text[]) AS digest ORDER BY key) AS ordered
+            """, ("digests", keys));
+        var linked = new HashSet<string>(StringComparer.Ordinal);
+        await using (var command = new NpgsqlCommand("SELECT DISTINCT digest FROM repository_blobs WHERE digest = ANY(@digests)", c, t))
         {
-            return (false, false);
+            command.Parameters.AddWithValue("digests", keys);
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) linked.Add(reader.GetString(0));
         }
-        return (delete(), true);
+        var unlinked = digests.Where(digest => !linked.Contains(digest.ToString())).ToList();
+        if (unlinked.Count == 0) return (NothingFreed, false);
+        return (await delete(unlinked), true);
     });
+
+    private static readonly IReadOnlyDictionary<Digest, long> NothingFreed = new Dictionary<Digest, long>();
 
     public int CountBlobLinks(Digest digest) => Read(c =>
         Convert.ToInt32(Scalar(c, "SELECT count(*) FROM repository_blobs WHERE digest = @digest", ("digest", digest.ToString()))));

@@ -75,14 +75,14 @@ public abstract partial class MetadataStoreContract
                 {
                     if (await collector.RemoveBlobLinkIfUnreferencedAsync(link, cutoff)) Interlocked.Increment(ref collectedLinks);
                 }
-                foreach (var blob in layers)
+                await collector.DeleteBlobsIfUnlinkedAsync(layers, unlinked =>
                 {
-                    await collector.DeleteBlobIfUnlinkedAsync(blob, () =>
+                    foreach (var blob in unlinked)
                     {
                         if (disk.TryRemove(blob, out _)) Interlocked.Increment(ref deletedBytes);
-                        return true;
-                    });
-                }
+                    }
+                    return ValueTask.FromResult<IReadOnlyDictionary<Digest, long>>(unlinked.ToDictionary(blob => blob, _ => 1L));
+                });
             }
         }
 

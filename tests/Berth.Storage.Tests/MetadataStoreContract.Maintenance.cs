@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Berth.Oci.Digests;
 using Berth.Storage.Metadata;
 using static Berth.Storage.Tests.StoredContent;
 
@@ -37,13 +38,21 @@ public abstract partial class MetadataStoreContract
     {
         var linked = BlobDigest("linked");
         await LinkAsync("r", linked);
-        var deletions = new List<string>();
+        var orphan = BlobDigest("orphan");
+        var deletions = new List<Digest>();
 
-        Assert.False(await Store.DeleteBlobIfUnlinkedAsync(linked, () => { deletions.Add("linked"); return true; }));
-        Assert.True(await Store.DeleteBlobIfUnlinkedAsync(BlobDigest("orphan"), () => { deletions.Add("orphan"); return true; }));
+        Assert.Empty(await Store.DeleteBlobsIfUnlinkedAsync([linked], Delete));
+        var freed = await Store.DeleteBlobsIfUnlinkedAsync([linked, orphan], Delete);
 
-        Assert.Equal(["orphan"], deletions);
-        Assert.Equal(0, Store.CountBlobLinks(BlobDigest("orphan")));
+        Assert.Equal([orphan], deletions);
+        Assert.Equal([orphan], freed.Keys);
+        Assert.Equal(0, Store.CountBlobLinks(orphan));
+
+        ValueTask<IReadOnlyDictionary<Digest, long>> Delete(IReadOnlyList<Digest> unlinked)
+        {
+            deletions.AddRange(unlinked);
+            return ValueTask.FromResult<IReadOnlyDictionary<Digest, long>>(unlinked.ToDictionary(digest => digest, _ => 1L));
+        }
     }
 
     [Fact]

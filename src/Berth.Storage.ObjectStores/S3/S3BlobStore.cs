@@ -65,6 +65,57 @@ public sealed class S3BlobStore(S3Bucket bucket) : IBlobStore
         return head.ContentLength;
     }
 
+    /// <summary>
+    /// Checks each blob's age with a HEAD (a handful at once), then removes the old ones with DeleteObjects, up
+    /// to 1,000 keys per request: on Ceph RGW that removes three times as many objects per second as one
+    /// DELETE per blob. A key S3 refuses to delete is reported as not freed, so its metadata stays.
+    /// </summary>
+    public async ValueTask<IReadOnlyDictionary<Digest, long>> RemoveIfOlderThanAsync(IReadOnlyCollection<Digest> digests, DateTimeOffset notAfter,
+        CancellationToken cancellationToken = default)
+    {
+        var old = new System.Collections.Concurrent.ConcurrentDictionary<string, (Digest Digest, long Length)>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(digests, new ParallelOptions { MaxDegreeOfParallelism = HeadsAtOnce, CancellationToken = cancellationToken },
+            async (digest, token) =>
+            {
+                var key = bucket.Keys.Blob(digest);
+                if (await HeadAsync(key, token) is { } head && LastModified(head) <= notAfter) old[key] = (digest, head.ContentLength);
+            });
+        var freed = new Dictionary<Digest, long>();
+        foreach (var keys in old.Keys.Order(StringComparer.Ordinal).Chunk(MaximumKeysPerDelete))
+        {
+            var refused = await DeleteObjectsAsync(keys, cancellationToken);
+            foreach (var key in keys.Where(key => !refused.Contains(key))) freed[old[key].Digest] = old[key].Length;
+        }
+        return freed;
+    }
+
+    private const int HeadsAtOnce = 16;
+    private const int MaximumKeysPerDelete = 1000;
+
+    /// <summary>Deletes the keys in one request; returns those S3 refused (a partial failure is not an exception here).</summary>
+    private async Task<IReadOnlySet<string>> DeleteObjectsAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        var request = new DeleteObjectsRequest
+        {
+            BucketName = bucket.Name,
+            // Quiet: the answer lists only the keys that were not deleted.
+            Quiet = true,
+            Objects = keys.Select(key => new KeyVersion { Key = key }).ToList(),
+        };
+        var errors = await bucket.CallAsync("delete blobs", async () =>
+        {
+            try
+            {
+                return (await bucket.Client.DeleteObjectsAsync(request, cancellationToken)).DeleteErrors ?? [];
+            }
+            catch (DeleteObjectsException e)
+            {
+                return e.Response.DeleteErrors ?? [];
+            }
+        });
+        return errors.Select(error => error.Key).ToHashSet(StringComparer.Ordinal);
+    }
+
     public async Task<string> QuarantineAsync(Digest digest, CancellationToken cancellationToken = default)
     {
         var source = bucket.Keys.Blob(digest);

@@ -31,6 +31,21 @@ public interface IBlobStore
     /// </summary>
     ValueTask<long> RemoveIfOlderThanAsync(Digest digest, DateTimeOffset notAfter, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// <see cref="RemoveIfOlderThanAsync(Digest, DateTimeOffset, CancellationToken)"/> for many blobs; returns
+    /// the bytes freed per blob removed. A store whose API removes many objects per request overrides this.
+    /// </summary>
+    async ValueTask<IReadOnlyDictionary<Digest, long>> RemoveIfOlderThanAsync(IReadOnlyCollection<Digest> digests, DateTimeOffset notAfter,
+        CancellationToken cancellationToken = default)
+    {
+        var freed = new Dictionary<Digest, long>();
+        foreach (var digest in digests)
+        {
+            if (await RemoveIfOlderThanAsync(digest, notAfter, cancellationToken) is var bytes and >= 0) freed[digest] = bytes;
+        }
+        return freed;
+    }
+
     /// <summary>Moves a damaged blob aside (never deletes it) so it is no longer served; returns where it went.</summary>
     Task<string> QuarantineAsync(Digest digest, CancellationToken cancellationToken = default);
 

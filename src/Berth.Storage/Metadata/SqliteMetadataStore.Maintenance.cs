@@ -59,14 +59,20 @@ public sealed partial class SqliteMetadataStore : IMetadataMaintenance
         return (removed, true);
     });
 
-    public Task<bool> DeleteBlobIfUnlinkedAsync(Digest digest, Func<bool> delete) => WriteAsync((c, t) =>
+    public Task<IReadOnlyDictionary<Digest, long>> DeleteBlobsIfUnlinkedAsync(IReadOnlyList<Digest> digests,
+        Func<IReadOnlyList<Digest>, ValueTask<IReadOnlyDictionary<Digest, long>>> delete) => WriteAsync((c, t) =>
     {
-        if (Scalar(c, t, "SELECT 1 FROM repository_blobs WHERE digest = $digest LIMIT 1", ("$digest", digest.ToString())) is not null)
-        {
-            return (false, false);
-        }
-        return (delete(), true);
+        // The single writer is the lock: no link is written while this transaction runs.
+        var unlinked = digests.Where(digest =>
+            Scalar(c, t, "SELECT 1 FROM repository_blobs WHERE digest = $digest LIMIT 1", ("$digest", digest.ToString())) is null).ToList();
+        if (unlinked.Count == 0) return (NothingFreed, false);
+        // The callback runs inside the transaction, on the writer thread: the filesystem store completes at
+        // once; a networked store blocks the writer for its requests, which only garbage collection pays.
+        var pending = delete(unlinked);
+        return (pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult(), true);
     });
+
+    private static readonly IReadOnlyDictionary<Digest, long> NothingFreed = new Dictionary<Digest, long>();
 
     public int CountBlobLinks(Digest digest) => Read(c =>
         Convert.ToInt32(Scalar(c, null, "SELECT count(*) FROM repository_blobs WHERE digest = $digest", ("$digest", digest.ToString()))));

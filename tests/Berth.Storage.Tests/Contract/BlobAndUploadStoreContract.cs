@@ -340,6 +340,25 @@ public abstract class BlobAndUploadStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GarbageCollection_RemovesABatch_ReportingOnlyWhatWasStoredAndOldEnough()
+    {
+        var replica = Replica();
+        var contents = Enumerable.Range(0, 5).Select(i => RandomBytes(100 + i)).ToList();
+        var stored = new List<Digest>();
+        foreach (var content in contents) stored.Add(await UploadAsync(replica, content));
+        var neverStored = DigestOf(RandomBytes(10));
+
+        Assert.Empty(await replica.Blobs.RemoveIfOlderThanAsync([.. stored, neverStored], DateTimeOffset.UtcNow - TimeSpan.FromHours(1)));
+        foreach (var digest in stored) Assert.NotNull(await replica.Blobs.FindAsync(digest));
+
+        var freed = await replica.Blobs.RemoveIfOlderThanAsync([.. stored, neverStored], DateTimeOffset.UtcNow + TimeSpan.FromMinutes(5));
+
+        Assert.Equal(stored.Zip(contents, (digest, content) => (digest, (long)content.Length)).OrderBy(pair => pair.digest.ToString()),
+            freed.Select(pair => (pair.Key, pair.Value)).OrderBy(pair => pair.Key.ToString()));
+        foreach (var digest in stored) Assert.Null(await replica.Blobs.FindAsync(digest));
+    }
+
+    [Fact]
     public async Task StoringAnExistingBlobAgain_RefreshesItsAge()
     {
         var replica = Replica();
