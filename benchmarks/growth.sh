@@ -351,6 +351,11 @@ if has_section manifests || has_section gc; then
         load_measure "catalog_page_$size" "$subject" "$base/v2/_catalog?n=100&last=growth/r$(printf %04d $((REPOS / 2)))"
       done
     done
+    # Memory with this many manifests and tags stored: what each Berth holds after the load, and its peak.
+    for subject in embedded scaled; do
+      record "rss_$size" "$subject" "$(awk '/^VmRSS:/ {printf "%.0f", $2 / 1024}' "/proc/${BERTH_PIDS[$subject]}/status")"
+      record "hwm_$size" "$subject" "$(awk '/^VmHWM:/ {printf "%.0f", $2 / 1024}' "/proc/${BERTH_PIDS[$subject]}/status")"
+    done
   done
 fi
 
@@ -487,6 +492,9 @@ report() {
       e=$(median "${key}_${size}_berth_us" embedded); s=$(median "${key}_${size}_berth_us" scaled)
       echo "| $label, Berth CPU per request (µs) | $(human "$size") | $(fmt "$e" 0) | $(fmt "$s" 0)$([[ -n $(median "${key}_${size}_pg_us" scaled) ]] && echo " + PostgreSQL $(fmt "$(median "${key}_${size}_pg_us" scaled)" 0)") | |"
     done
+  done
+  for size in "${MEASURED_SIZES[@]}"; do
+    echo "| Berth resident memory after the load, peak in parentheses (MiB) | $(human "$size") | $(median "rss_$size" embedded) ($(median "hwm_$size" embedded)) | $(median "rss_$size" scaled) ($(median "hwm_$size" scaled)) | |"
   done
   if [[ ${#MEASURED_SIZES[@]} -ge 2 ]]; then
     first=${MEASURED_SIZES[0]}; last=${MEASURED_SIZES[-1]}

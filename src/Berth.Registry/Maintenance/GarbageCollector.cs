@@ -53,16 +53,18 @@ public sealed class GarbageCollector
         }
         if (!dryRun) report.ManifestContentsRemoved = await _metadata.RemoveOrphanManifestContentsAsync();
 
-        // 2. Blob links that no manifest in their repository refers to.
-        var linksRemoved = new Dictionary<Oci.Digests.Digest, int>();
-        foreach (var link in _metadata.UnreferencedBlobLinks(cutoff))
-        {
-            if (dryRun || await _metadata.RemoveBlobLinkIfUnreferencedAsync(link, cutoff))
+        // 2. Blob links that no manifest in their repository refers to. Each removal is its own short transaction
+        // (one row lock), so several are in flight at once and the store commits them together.
+        var linksRemoved = new System.Collections.Concurrent.ConcurrentDictionary<Oci.Digests.Digest, int>();
+        var removedLinks = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await Parallel.ForEachAsync(_metadata.UnreferencedBlobLinks(cutoff), new ParallelOptions { MaxDegreeOfParallelism = LinkRemovalsAtOnce },
+            async (link, _) =>
             {
-                report.BlobLinksRemoved.Add($"{link.Repository}@{link.Digest}");
-                linksRemoved[link.Digest] = linksRemoved.GetValueOrDefault(link.Digest) + 1;
-            }
-        }
+                if (!dryRun && !await _metadata.RemoveBlobLinkIfUnreferencedAsync(link, cutoff)) return;
+                removedLinks.Add($"{link.Repository}@{link.Digest}");
+                linksRemoved.AddOrUpdate(link.Digest, 1, (_, count) => count + 1);
+            });
+        report.BlobLinksRemoved.AddRange(removedLinks.Order(StringComparer.Ordinal));
 
         // 3. Blob files no repository links any more, a batch per guarded transaction and a few batches at once: on
         // an object store each blob costs requests (a HEAD, a share of a DeleteObjects), and one transaction and
@@ -88,6 +90,7 @@ public sealed class GarbageCollector
     // default lock table (64 per connection slot), and one S3 DeleteObjects per batch.
     private const int BlobsPerBatch = 250;
     private const int BatchesAtOnce = 4;
+    private const int LinkRemovalsAtOnce = 8;
 
     /// <summary>The bytes freed per blob removed (a dry run: that removing it would free); a blob that stays is not listed.</summary>
     private async Task<IReadOnlyDictionary<Oci.Digests.Digest, long>> CollectBlobsAsync(Oci.Digests.Digest[] batch, bool dryRun,
