@@ -23,9 +23,8 @@ public static class BerthUiExtensions
     // ASP.NET Core 10 marks all of Razor components as not trimmable: the router finds pages by scanning an assembly,
     // and components get their [Parameter], [Inject] and [SupplyParameterFrom…] values by reflection over their
     // properties. The UI is static SSR only (no circuits, no JS interop, whose JSON is the part that needs runtime
-    // code), and `berth` keeps every type of this assembly whole in a trimmed or native publish (TrimmerRootAssembly
-    // in Berth.Cli), so the pages and their properties are there to be found. The native executable's tests render
-    // the pages, a query parameter and a form post to hold this true.
+    // code), so what is left is reflection over this assembly's own component types; a trimmed or native publish of
+    // `berth` has to keep this assembly whole (TrimmerRootAssembly) for the pages and their properties to be found.
     [UnconditionalSuppressMessage("Trimming", "IL2026:RequiresUnreferencedCode",
         Justification = "Static SSR over an assembly rooted whole in the trimmed publish; see the comment above.")]
     public static IServiceCollection AddBerthUi(this IServiceCollection services, UiHostOptions host)
