@@ -33,8 +33,8 @@ public sealed partial class RepositoryClient
             using var response = await SendAsync(request, PullScope, cancellationToken).ConfigureAwait(false);
             if (response.StatusCode == HttpStatusCode.NotFound && tags.Count == 0) return tags;
             await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-            var page = await JsonSerializer.DeserializeAsync<TagsPage>(
-                await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false);
+            var page = await JsonSerializer.DeserializeAsync(
+                await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), ListingJson.Default.TagsPage, cancellationToken).ConfigureAwait(false);
             tags.AddRange(page?.Tags ?? []);
             next = NextPageLink(response);
         }
@@ -48,8 +48,8 @@ public sealed partial class RepositoryClient
         using var response = await SendAsync(request, PullScope, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed) return null;
         await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-        return await JsonSerializer.DeserializeAsync<TagHistory>(
-            await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false)
+        return await JsonSerializer.DeserializeAsync(
+            await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), ListingJson.Default.TagHistory, cancellationToken).ConfigureAwait(false)
             ?? throw new RegistryRequestException(response.StatusCode, "GET", request.RequestUri, [], "empty history body");
     }
 
@@ -68,4 +68,8 @@ public sealed partial class RepositoryClient
     }
 
     private sealed record TagsPage([property: JsonPropertyName("tags")] List<string>? Tags);
+
+    [JsonSerializable(typeof(TagsPage))]
+    [JsonSerializable(typeof(TagHistory))]
+    private sealed partial class ListingJson : JsonSerializerContext;
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Berth.Registry;
 using Berth.Ui.Access;
 using Berth.Ui.Browsing;
@@ -19,6 +20,13 @@ public static class BerthUiExtensions
 {
     public const string PathPrefix = "/ui";
 
+    // ASP.NET Core 10 marks all of Razor components as not trimmable: the router finds pages by scanning an assembly,
+    // and components get their [Parameter], [Inject] and [SupplyParameterFrom…] values by reflection over their
+    // properties. The UI is static SSR only (no circuits, no JS interop, whose JSON is the part that needs runtime
+    // code), so what is left is reflection over this assembly's own component types; a trimmed or native publish of
+    // `berth` has to keep this assembly whole (TrimmerRootAssembly) for the pages and their properties to be found.
+    [UnconditionalSuppressMessage("Trimming", "IL2026:RequiresUnreferencedCode",
+        Justification = "Static SSR over an assembly rooted whole in the trimmed publish; see the comment above.")]
     public static IServiceCollection AddBerthUi(this IServiceCollection services, UiHostOptions host)
     {
         services.AddSingleton(host);

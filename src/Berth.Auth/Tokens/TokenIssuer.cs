@@ -46,7 +46,7 @@ public sealed class TokenIssuer
         var array = new JsonArray();
         foreach (var scope in access)
         {
-            array.Add(new JsonObject
+            array.Add((JsonNode)new JsonObject
             {
                 ["type"] = scope.Type,
                 ["name"] = scope.Name,

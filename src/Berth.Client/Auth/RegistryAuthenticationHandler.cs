@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Berth.Oci.Auth;
 
 namespace Berth.Client.Auth;
@@ -15,7 +16,7 @@ namespace Berth.Client.Auth;
 /// when we have them), cache it per scope until it expires, and retry. Once the scheme is known,
 /// later requests carry the right header up front, so streamed bodies are not sent twice.
 /// </summary>
-internal sealed class RegistryAuthenticationHandler : DelegatingHandler
+internal sealed partial class RegistryAuthenticationHandler : DelegatingHandler
 {
     /// <summary>token.md: "expires_in … if omitted, a default of 60 seconds should be assumed".</summary>
     private static readonly TimeSpan DefaultTokenLifetime = TimeSpan.FromSeconds(60);
@@ -102,7 +103,7 @@ internal sealed class RegistryAuthenticationHandler : DelegatingHandler
         var requestedAt = DateTimeOffset.UtcNow;
         using var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode) return null;
-        var body = await response.Content.ReadFromJsonOrNullAsync<TokenResponse>(cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadFromJsonOrNullAsync(TokenJson.Default.TokenResponse, cancellationToken).ConfigureAwait(false);
         // token.md: "token" is the field; OAuth2-style servers send "access_token" instead.
         var token = body?.Token ?? body?.AccessToken;
         if (string.IsNullOrEmpty(token)) return null;
@@ -179,16 +180,19 @@ internal sealed class RegistryAuthenticationHandler : DelegatingHandler
         [property: JsonPropertyName("token")] string? Token,
         [property: JsonPropertyName("access_token")] string? AccessToken,
         [property: JsonPropertyName("expires_in")] int? ExpiresIn);
+
+    [JsonSerializable(typeof(TokenResponse))]
+    private sealed partial class TokenJson : JsonSerializerContext;
 }
 
 internal static class JsonContentReading
 {
-    public static async Task<T?> ReadFromJsonOrNullAsync<T>(this HttpContent content, CancellationToken cancellationToken) where T : class
+    public static async Task<T?> ReadFromJsonOrNullAsync<T>(this HttpContent content, JsonTypeInfo<T> type, CancellationToken cancellationToken) where T : class
     {
         try
         {
             await using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            return await JsonSerializer.DeserializeAsync<T>(stream, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await JsonSerializer.DeserializeAsync(stream, type, cancellationToken).ConfigureAwait(false);
         }
         catch (JsonException)
         {

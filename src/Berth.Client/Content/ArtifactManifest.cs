@@ -28,7 +28,7 @@ public static class ArtifactManifest
         IReadOnlyDictionary<string, string>? annotations = null)
     {
         var layerArray = new JsonArray();
-        foreach (var layer in layers.Count > 0 ? layers : [EmptyDescriptor]) layerArray.Add(ToJson(layer));
+        foreach (var layer in layers.Count > 0 ? layers : [EmptyDescriptor]) layerArray.Add((JsonNode)ToJson(layer));
         var manifest = new JsonObject
         {
             ["schemaVersion"] = 2,

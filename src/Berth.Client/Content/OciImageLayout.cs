@@ -131,7 +131,7 @@ public sealed class OciImageLayout
         {
             return;
         }
-        manifests.Add(entry);
+        manifests.Add((JsonNode)entry);
         Save();
     }
 

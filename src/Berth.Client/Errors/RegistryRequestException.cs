@@ -10,7 +10,7 @@ public sealed record RegistryErrorEntry(
     [property: JsonPropertyName("message")] string? Message);
 
 /// <summary>A registry answered with a status the operation did not expect.</summary>
-public class RegistryRequestException : Exception
+public partial class RegistryRequestException : Exception
 {
     public RegistryRequestException(HttpStatusCode status, string method, Uri? uri, IReadOnlyList<RegistryErrorEntry> errors, string? body)
         : base(Describe(status, method, uri, errors, body))
@@ -65,7 +65,7 @@ public class RegistryRequestException : Exception
         if (string.IsNullOrWhiteSpace(body) || body.TrimStart()[0] != '{') return [];
         try
         {
-            var parsed = JsonSerializer.Deserialize<ErrorBody>(body);
+            var parsed = JsonSerializer.Deserialize(body, ErrorJson.Default.ErrorBody);
             return parsed?.Errors?.Where(e => e.Code is not null).ToList() ?? [];
         }
         catch (JsonException)
@@ -75,6 +75,9 @@ public class RegistryRequestException : Exception
     }
 
     private sealed record ErrorBody([property: JsonPropertyName("errors")] List<RegistryErrorEntry>? Errors);
+
+    [JsonSerializable(typeof(ErrorBody))]
+    private sealed partial class ErrorJson : JsonSerializerContext;
 }
 
 /// <summary>401 or 403 after the credentials we had (or none) were tried.</summary>

@@ -21,7 +21,10 @@ public sealed record RegistryError(int Status, ErrorCode? Code, string Message)
     /// <summary>Where and how to authenticate, with a 401.</summary>
     public AuthenticationChallenge? Challenge { get; init; }
 
-    /// <summary>Optional structured detail for the JSON body.</summary>
+    /// <summary>
+    /// Optional structured detail for the JSON body. A string dictionary, not an anonymous object: the server's
+    /// source-generated JSON serializes only the types it was told of (Berth.Server's ErrorResponse).
+    /// </summary>
     public object? Detail { get; init; }
 
     public static RegistryError BlobUnknown(string digest) => new(404, ErrorCode.BlobUnknown, $"blob unknown to registry: {digest}");
@@ -31,7 +34,7 @@ public sealed record RegistryError(int Status, ErrorCode? Code, string Message)
     public static RegistryError ManifestUnknown(string reference) => new(404, ErrorCode.ManifestUnknown, $"manifest unknown: {reference}");
     public static RegistryError ManifestInvalid(string why) => new(400, ErrorCode.ManifestInvalid, why);
     public static RegistryError ManifestBlobUnknown(string digest) =>
-        new(400, ErrorCode.ManifestBlobUnknown, $"manifest references unknown blob or manifest: {digest}") { Detail = new { digest } };
+        new(400, ErrorCode.ManifestBlobUnknown, $"manifest references unknown blob or manifest: {digest}") { Detail = new Dictionary<string, string> { ["digest"] = digest } };
     public static RegistryError NameInvalid(string why) => new(400, ErrorCode.NameInvalid, why);
     public static RegistryError NameUnknown(string name) => new(404, ErrorCode.NameUnknown, $"repository name not known to registry: {name}");
     public static RegistryError SizeInvalid(string why) => new(400, ErrorCode.SizeInvalid, why);

@@ -23,7 +23,7 @@ public sealed record ReferrersPage(byte[] Body, Digest BodyDigest, bool FilterAp
 }
 
 /// <summary>Tags list (end-8), catalog, and referrers (end-12).</summary>
-public sealed class ListingOperations
+public sealed partial class ListingOperations
 {
     private readonly RegistryOptions _options;
     private readonly IMetadataStore _metadata;
@@ -114,7 +114,7 @@ public sealed class ListingOperations
             page.RemoveAt(page.Count - 1);
             nextLast = page[^1].Digest;
         }
-        var body = JsonSerializer.SerializeToUtf8Bytes(new ReferrersIndex(page));
+        var body = JsonSerializer.SerializeToUtf8Bytes(new ReferrersIndex(page), ListingJson.Default.ReferrersIndex);
         var bodyDigest = Digest.Compute(DigestAlgorithm.Sha256, body);
         var outcome = PreconditionEvaluator.Evaluate(conditions, ResourceState.Present(EntityTag.ForDigest(bodyDigest)), isSafeMethod: true);
         return new ReferrersPage(body, bodyDigest, filtered, nextLast, outcome);
@@ -135,16 +135,21 @@ public sealed class ListingOperations
     private static NameList ToList(Page page, int? pageSize) => CatalogList(page.Items, page.HasMore && page.Items.Count > 0 ? page.Items[^1] : null, pageSize);
 
     private static NameList TagsList(string name, IReadOnlyList<string> tags, string? nextLast, int? pageSize) =>
-        new(tags, nextLast, pageSize, JsonSerializer.SerializeToUtf8Bytes(new TagsDocument(name, tags)));
+        new(tags, nextLast, pageSize, JsonSerializer.SerializeToUtf8Bytes(new TagsDocument(name, tags), ListingJson.Default.TagsDocument));
 
     private static NameList CatalogList(IReadOnlyList<string> repositories, string? nextLast, int? pageSize) =>
-        new(repositories, nextLast, pageSize, JsonSerializer.SerializeToUtf8Bytes(new CatalogDocument(repositories)));
+        new(repositories, nextLast, pageSize, JsonSerializer.SerializeToUtf8Bytes(new CatalogDocument(repositories), ListingJson.Default.CatalogDocument));
 
     private sealed record TagsDocument(
         [property: JsonPropertyName("name")] string Name,
         [property: JsonPropertyName("tags")] IReadOnlyList<string> Tags);
 
     private sealed record CatalogDocument([property: JsonPropertyName("repositories")] IReadOnlyList<string> Repositories);
+
+    [JsonSerializable(typeof(ReferrersIndex))]
+    [JsonSerializable(typeof(TagsDocument))]
+    [JsonSerializable(typeof(CatalogDocument))]
+    private sealed partial class ListingJson : JsonSerializerContext;
 
     /// <summary>False when n is malformed; <paramref name="limit"/> is null when n is absent (no limit).</summary>
     private bool TryParsePageSize(string? n, out int? limit)

@@ -15,7 +15,7 @@ namespace Berth.Server.Auth;
 /// login uses (grant_type=password or refresh_token, access_type=offline). The rules are in
 /// <see cref="TokenService"/>; this class only reads the request and writes the response.
 /// </summary>
-internal sealed class TokenEndpoint(BerthAuth auth)
+internal sealed partial class TokenEndpoint(BerthAuth auth)
 {
     public const string Path = "/auth/token";
 
@@ -60,7 +60,7 @@ internal sealed class TokenEndpoint(BerthAuth auth)
         var body = new TokenBody(grant.AccessToken, grant.AccessToken, (long)grant.ExpiresIn.TotalSeconds,
             grant.IssuedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
             grant.RefreshToken, string.Join(' ', grant.Granted.Select(s => s.ToString())));
-        await WriteJsonAsync(context, StatusCodes.Status200OK, JsonSerializer.SerializeToUtf8Bytes(body));
+        await WriteJsonAsync(context, StatusCodes.Status200OK, JsonSerializer.SerializeToUtf8Bytes(body, TokenJson.Default.TokenBody));
     }
 
     private static TokenRequest? FromQuery(HttpRequest request)
@@ -127,7 +127,7 @@ internal sealed class TokenEndpoint(BerthAuth auth)
             context.Response.Headers.WWWAuthenticate = $"Basic realm=\"{auth.Options.Service.Replace("\"", "", StringComparison.Ordinal)}\", charset=\"UTF-8\"";
         }
         return WriteJsonAsync(context, outcome.Status,
-            JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(outcome.Error ?? "invalid_request", outcome.Description ?? "", outcome.Description ?? "")));
+            JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(outcome.Error ?? "invalid_request", outcome.Description ?? "", outcome.Description ?? ""), TokenJson.Default.ErrorBody));
     }
 
     /// <summary>RFC 6749 §5.1: token responses must not be stored by caches.</summary>
@@ -158,4 +158,8 @@ internal sealed class TokenEndpoint(BerthAuth auth)
         [property: JsonPropertyName("error")] string Error,
         [property: JsonPropertyName("error_description")] string Description,
         [property: JsonPropertyName("details")] string Details);
+
+    [JsonSerializable(typeof(TokenBody))]
+    [JsonSerializable(typeof(ErrorBody))]
+    private sealed partial class TokenJson : JsonSerializerContext;
 }

@@ -63,7 +63,7 @@ internal sealed partial class RegistryEndpoint
         var moves = _registry.Manifests.History(route.Name, route.Reference, limit)
             .Select(m => new TagMoveBody(m.OldDigest?.ToString(), m.NewDigest?.ToString(), m.At, m.Actor))
             .ToList();
-        return WriteJsonAsync(context, 200, JsonSerializer.SerializeToUtf8Bytes(new TagHistoryBody(route.Name, route.Reference, moves)));
+        return WriteJsonAsync(context, 200, JsonSerializer.SerializeToUtf8Bytes(new TagHistoryBody(route.Name, route.Reference, moves), HistoryJson.Default.TagHistoryBody));
     }
 
     private static string? Optional(IQueryCollection query, string key) =>
@@ -87,4 +87,7 @@ internal sealed partial class RegistryEndpoint
         [property: JsonPropertyName("to")] string? To,
         [property: JsonPropertyName("at")] DateTimeOffset At,
         [property: JsonPropertyName("actor")] string? Actor);
+
+    [JsonSerializable(typeof(TagHistoryBody))]
+    private sealed partial class HistoryJson : JsonSerializerContext;
 }

@@ -10,7 +10,7 @@ namespace Berth.Server.Responses;
 /// Writes a <see cref="RegistryError"/>: the spec's JSON error body when there is a spec code,
 /// plain prose otherwise (412/428, whose codes the spec's closed list does not have).
 /// </summary>
-internal static class ErrorResponse
+internal static partial class ErrorResponse
 {
     public static Task WriteAsync(HttpContext context, RegistryError error)
     {
@@ -26,7 +26,7 @@ internal static class ErrorResponse
         if (error.Code is { } code)
         {
             response.ContentType = "application/json";
-            body = JsonSerializer.SerializeToUtf8Bytes(new ErrorBody([new ErrorEntry(ErrorCodeText.Of(code), error.Message, error.Detail)]));
+            body = JsonSerializer.SerializeToUtf8Bytes(new ErrorBody([new ErrorEntry(ErrorCodeText.Of(code), error.Message, error.Detail)]), ErrorJson.Default.ErrorBody);
         }
         else
         {
@@ -57,4 +57,9 @@ internal static class ErrorResponse
         [property: JsonPropertyName("code")] string Code,
         [property: JsonPropertyName("message")] string Message,
         [property: JsonPropertyName("detail")] object? Detail);
+
+    // The detail is an object; its runtime types (RegistryError's) are listed so the generated code can write them.
+    [JsonSerializable(typeof(ErrorBody))]
+    [JsonSerializable(typeof(Dictionary<string, string>))]
+    private sealed partial class ErrorJson : JsonSerializerContext;
 }

@@ -32,7 +32,6 @@ namespace Berth.Storage.ObjectStores.S3;
 /// </summary>
 public sealed class S3UploadStore(S3Bucket bucket, S3BlobStore blobs) : IUploadStore, IMonolithicUploadStore
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly UploadHashStates _hashes = new();
     private long _bytesReread;
@@ -316,7 +315,7 @@ public sealed class S3UploadStore(S3Bucket bucket, S3BlobStore blobs) : IUploadS
         using var response = await bucket.CallOrNullAsync("read upload state", () => bucket.Client.GetObjectAsync(bucket.Name, StateKey(id), cancellationToken));
         if (response is null) return null;
         return await bucket.CallAsync("read upload state", async () =>
-            await JsonSerializer.DeserializeAsync<S3UploadState>(response.ResponseStream, Json, cancellationToken))
+            await JsonSerializer.DeserializeAsync(response.ResponseStream, S3UploadStateJson.Default.S3UploadState, cancellationToken))
             ?? throw new StorageUnavailableException($"S3 bucket '{bucket.Name}': upload state of {id} is empty");
     }
 
@@ -325,7 +324,7 @@ public sealed class S3UploadStore(S3Bucket bucket, S3BlobStore blobs) : IUploadS
         {
             BucketName = bucket.Name,
             Key = StateKey(id),
-            InputStream = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(state, Json)),
+            InputStream = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(state, S3UploadStateJson.Default.S3UploadState)),
             ContentType = "application/json",
         }, cancellationToken));
 

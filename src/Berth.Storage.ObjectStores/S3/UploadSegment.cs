@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace Berth.Storage.ObjectStores.S3;
 
 /// <summary>One object holding a run of an upload's bytes; every segment but the last is at least 5 MiB.</summary>
@@ -24,3 +27,8 @@ public sealed record S3UploadState(string Algorithm, long Length, IReadOnlyList<
     /// <summary>An upload that has received nothing yet, and so has no state object.</summary>
     public static S3UploadState Empty(Berth.Oci.Digests.DigestAlgorithm algorithm) => new(algorithm.Name, 0, [], [EmptyVersion]);
 }
+
+// The state object is JSON in the bucket, with the web defaults (camelCase) it has always been written with.
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(S3UploadState))]
+internal sealed partial class S3UploadStateJson : JsonSerializerContext;

@@ -82,7 +82,7 @@ public sealed partial class SqliteMetadataStore
             """,
             ("$digest", digest), ("$mediaType", manifest.MediaType), ("$content", manifest.Content),
             ("$artifactType", manifest.Parsed.ArtifactType),
-            ("$annotations", manifest.Parsed.Annotations is { Count: > 0 } a ? JsonSerializer.Serialize(a) : null));
+            ("$annotations", manifest.Parsed.Annotations is { Count: > 0 } a ? JsonSerializer.Serialize(a, AnnotationsJson.Default.SortedDictionaryStringString) : null));
         Execute(c, t, """
             INSERT INTO repository_manifests (repository_id, digest, subject, pushed_at)
             VALUES ($id, $digest, $subject, $now)
@@ -206,7 +206,7 @@ public sealed partial class SqliteMetadataStore
                 MediaType = reader.GetString(1),
                 Size = reader.GetInt64(2),
                 ArtifactType = reader.IsDBNull(3) ? null : reader.GetString(3),
-                Annotations = reader.IsDBNull(4) ? null : JsonSerializer.Deserialize<SortedDictionary<string, string>>(reader.GetString(4)),
+                Annotations = reader.IsDBNull(4) ? null : JsonSerializer.Deserialize(reader.GetString(4), AnnotationsJson.Default.SortedDictionaryStringString),
             });
         }
         return (IReadOnlyList<Descriptor>)descriptors;
