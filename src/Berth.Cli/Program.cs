@@ -5,7 +5,7 @@ using Berth.Cli.Invocation;
 return await BerthCommandLine.RunAsync(args);
 
 /// <summary>The <c>berth</c> command tree; tests build it too, to run commands in-process.</summary>
-public static class BerthCommandLine
+internal static class BerthCommandLine
 {
     public static RootCommand Create()
     {

@@ -6,7 +6,7 @@ using Berth.Cli.Configuration;
 namespace Berth.Cli.Commands;
 
 /// <summary><c>berth auth rotate-key</c>: upkeep of the built-in token service's signing key in a data folder.</summary>
-public static class AuthCommands
+internal static class AuthCommands
 {
     public static Command Create()
     {

@@ -7,7 +7,7 @@ using Berth.Oci.Digests;
 namespace Berth.Cli.Commands;
 
 /// <summary><c>berth blob get|put|delete</c>.</summary>
-public static class BlobCommands
+internal static class BlobCommands
 {
     public static Command Create(GlobalOptions options) => new("blob", "Download, upload and delete blobs")
     {

@@ -11,7 +11,7 @@ namespace Berth.Cli.Commands;
 /// <c>berth check REGISTRY/REPOSITORY</c>: runs <see cref="ConditionalSupportProbe"/> and reports it as a
 /// table, JSON, and optionally JUnit XML; exit 0 only when every check passed.
 /// </summary>
-public static partial class CheckCommand
+internal static partial class CheckCommand
 {
     /// <summary>Digests shortened in the table (JSON and JUnit keep them whole).</summary>
     [GeneratedRegex("(sha256:[0-9a-f]{12})[0-9a-f]{52}")]

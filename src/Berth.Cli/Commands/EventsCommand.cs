@@ -13,7 +13,7 @@ namespace Berth.Cli.Commands;
 /// those given up (failed), read from the metadata store like <c>berth gc</c>, so it works while <c>berth serve</c>
 /// runs and shows every replica's outbox. <c>berth events retry</c> sends failed events again.
 /// </summary>
-public static class EventsCommand
+internal static class EventsCommand
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 

@@ -1,7 +1,7 @@
 namespace Berth.Cli.Commands;
 
 /// <summary>Exit codes scripts can rely on.</summary>
-public static class ExitCodes
+internal static class ExitCodes
 {
     public const int Success = 0;
     public const int Failure = 1;

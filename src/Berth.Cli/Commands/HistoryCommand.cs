@@ -4,7 +4,7 @@ using Berth.Cli.Invocation;
 namespace Berth.Cli.Commands;
 
 /// <summary><c>berth history</c>: a tag's moves, from Berth's <c>/v2/&lt;name&gt;/_berth/history/&lt;tag&gt;</c> extension.</summary>
-public static class HistoryCommand
+internal static class HistoryCommand
 {
     public static Command Create(GlobalOptions options)
     {

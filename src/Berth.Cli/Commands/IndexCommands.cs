@@ -10,7 +10,7 @@ namespace Berth.Cli.Commands;
 /// <c>berth index add|remove</c>: edit one platform's entry of a multi-arch index under a tag with a
 /// conditional read-modify-write, so builders running at once do not drop each other's platforms.
 /// </summary>
-public static class IndexCommands
+internal static class IndexCommands
 {
     public static Command Create(GlobalOptions options) => new("index", "Add or remove platform manifests in a multi-arch index, safely under concurrency")
     {

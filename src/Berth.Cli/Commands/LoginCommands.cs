@@ -9,7 +9,7 @@ namespace Berth.Cli.Commands;
 /// <c>berth login</c> / <c>berth logout</c>: credentials in docker's config.json, or in the credential
 /// helper it configures for the registry (<c>credHelpers</c>, <c>credsStore</c>), as docker login/logout.
 /// </summary>
-public static class LoginCommands
+internal static class LoginCommands
 {
     public static Command CreateLogin(GlobalOptions options)
     {

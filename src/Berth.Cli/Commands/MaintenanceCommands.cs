@@ -12,7 +12,7 @@ namespace Berth.Cli.Commands;
 /// <c>berth gc</c> and <c>berth fsck</c>: upkeep of a data folder, safe to run while <c>berth serve</c>
 /// uses it (every change is a short transaction in the shared metadata database).
 /// </summary>
-public static class MaintenanceCommands
+internal static class MaintenanceCommands
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 

@@ -6,7 +6,7 @@ using Berth.Client.Conditional;
 namespace Berth.Cli.Commands;
 
 /// <summary><c>berth manifest get|put|delete</c>: raw manifests, with optional preconditions on writes.</summary>
-public static class ManifestCommands
+internal static class ManifestCommands
 {
     public static Command Create(GlobalOptions options) => new("manifest", "Read, write and delete manifests")
     {

@@ -16,7 +16,7 @@ namespace Berth.Cli.Commands;
 /// Moving a registry in and out: <c>berth db migrate|status</c> (the PostgreSQL schema), <c>berth migrate</c>
 /// (a whole registry to other backends) and <c>berth import distribution</c> (a CNCF Distribution storage tree).
 /// </summary>
-public static class MigrationCommands
+internal static class MigrationCommands
 {
     public static Command CreateDb()
     {

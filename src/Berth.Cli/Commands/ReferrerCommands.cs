@@ -6,7 +6,7 @@ using Berth.Client.Content;
 namespace Berth.Cli.Commands;
 
 /// <summary><c>berth referrers</c> and <c>berth attach</c>: artifacts that point at a subject manifest.</summary>
-public static class ReferrerCommands
+internal static class ReferrerCommands
 {
     public static Command CreateReferrers(GlobalOptions options)
     {

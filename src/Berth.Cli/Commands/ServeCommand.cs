@@ -6,7 +6,7 @@ using Berth.Server.Hosting;
 namespace Berth.Cli.Commands;
 
 /// <summary><c>berth serve</c>: run the registry on embedded storage.</summary>
-public static class ServeCommand
+internal static class ServeCommand
 {
     public static Command Create()
     {

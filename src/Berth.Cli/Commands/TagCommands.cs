@@ -7,7 +7,7 @@ using Berth.Oci.Names;
 namespace Berth.Cli.Commands;
 
 /// <summary><c>berth tag</c> (optionally conditional) and <c>berth tags</c>.</summary>
-public static class TagCommands
+internal static class TagCommands
 {
     public static Command CreateTag(GlobalOptions options)
     {

@@ -7,7 +7,7 @@ using Berth.Client.Copying;
 namespace Berth.Cli.Commands;
 
 /// <summary><c>berth push</c>, <c>berth pull</c> and <c>berth copy</c>: moving whole artifacts and images.</summary>
-public static class TransferCommands
+internal static class TransferCommands
 {
     public static Command CreatePush(GlobalOptions options)
     {

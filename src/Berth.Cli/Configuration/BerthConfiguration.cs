@@ -10,7 +10,7 @@ namespace Berth.Cli.Configuration;
 /// <c>BERTH_*</c> environment variables, then command-line flags (the most specific wins). The layers only carry keys;
 /// <see cref="BerthSettings"/> binds them to the options records and validates them once.
 /// </summary>
-public static class BerthConfiguration
+internal static class BerthConfiguration
 {
     /// <summary>Names the config file when <c>--config</c> is not given; not a setting itself.</summary>
     public const string ConfigFileVariable = "BERTH_CONFIG";
@@ -33,7 +33,7 @@ public static class BerthConfiguration
 }
 
 /// <summary>A command-line flag that sets one key, e.g. <c>--tls-cert</c> → <c>tls:certificate</c>.</summary>
-public sealed record SettingFlag(string Flag, string Key, string? Value);
+internal sealed record SettingFlag(string Flag, string Key, string? Value);
 
 /// <summary>
 /// <c>BERTH_*</c> variables: "__" separates sections as in ASP.NET Core (BERTH_AUTH__TOKEN_LIFETIME is auth:tokenLifetime;

@@ -8,13 +8,13 @@ using Berth.Client.References;
 namespace Berth.Cli.Invocation;
 
 /// <summary>A wrong argument: reported with exit code <see cref="Commands.ExitCodes.Usage"/>.</summary>
-public sealed class UsageException(string message) : Exception(message);
+internal sealed class UsageException(string message) : Exception(message);
 
 /// <summary>
 /// What one client command invocation works with: where to write, in which format, and registry
 /// clients created on demand (one per registry, disposed when the command ends).
 /// </summary>
-public sealed class CliSession : IDisposable
+internal sealed class CliSession : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new()
     {

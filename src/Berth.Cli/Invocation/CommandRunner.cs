@@ -9,7 +9,7 @@ namespace Berth.Cli.Invocation;
 /// (<see cref="ExitCodes"/>) and one readable line on stderr (plus a JSON error object on stdout with
 /// <c>--output json</c>).
 /// </summary>
-public static class CommandRunner
+internal static class CommandRunner
 {
     public static void SetClientAction(this Command command, GlobalOptions options, Func<CliSession, ParseResult, CancellationToken, Task<int>> action)
     {

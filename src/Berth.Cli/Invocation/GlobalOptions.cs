@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Berth.Cli.Invocation;
 
-public enum OutputFormat
+internal enum OutputFormat
 {
     Text,
     Json,
@@ -12,7 +12,7 @@ public enum OutputFormat
 /// Options every client command accepts. One instance per command tree (options know their parents,
 /// so instances are not shared between trees built concurrently, e.g. by tests).
 /// </summary>
-public sealed class GlobalOptions
+internal sealed class GlobalOptions
 {
     public Option<OutputFormat> Output { get; } = new("--output")
     {
@@ -37,7 +37,7 @@ public sealed class GlobalOptions
 }
 
 /// <summary>Shared by the commands that make conditional writes.</summary>
-public static class ConditionalOptions
+internal static class ConditionalOptions
 {
     public static Option<bool> AllowUnprotected() => new("--allow-unprotected")
     {

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Berth.Cli.Invocation;
 
 /// <summary>Sizes and rates in binary units (KiB = 1024 bytes), as people read them.</summary>
-public static class HumanUnits
+internal static class HumanUnits
 {
     private static readonly string[] Units = ["B", "KiB", "MiB", "GiB", "TiB"];
 

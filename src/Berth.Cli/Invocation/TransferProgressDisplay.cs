@@ -9,7 +9,7 @@ namespace Berth.Cli.Invocation;
 /// Progress bars for transfers, drawn only when stdout is a terminal and the output is text: piped or
 /// JSON output stays clean for scripts.
 /// </summary>
-public sealed class TransferProgressDisplay(bool enabled)
+internal sealed class TransferProgressDisplay(bool enabled)
 {
     public bool Enabled { get; } = enabled;
 

@@ -4,14 +4,14 @@ using System.Text.Json.Serialization;
 namespace Berth.Storage.ObjectStores.S3;
 
 /// <summary>One object holding a run of an upload's bytes; every segment but the last is at least 5 MiB.</summary>
-public sealed record UploadSegment(string Key, long Length);
+internal sealed record UploadSegment(string Key, long Length);
 
 /// <summary>
 /// An upload's state, stored as a small object beside its segments so every replica sees it. Written
 /// after the segments it lists, so a crash leaves at worst unlisted segments (orphans), never a listed
 /// segment that is missing.
 /// </summary>
-public sealed record S3UploadState(string Algorithm, long Length, IReadOnlyList<UploadSegment> Segments, IReadOnlyList<string> Versions)
+internal sealed record S3UploadState(string Algorithm, long Length, IReadOnlyList<UploadSegment> Segments, IReadOnlyList<string> Versions)
 {
     /// <summary>How many past versions are kept (each PATCH makes one); enough for any replica's hash to find its own.</summary>
     public const int VersionHistory = 256;

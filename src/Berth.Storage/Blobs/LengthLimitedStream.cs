@@ -1,7 +1,7 @@
 namespace Berth.Storage.Blobs;
 
 /// <summary>A read-only view of the next <c>length</c> bytes of another stream, which it owns.</summary>
-public sealed class LengthLimitedStream(Stream inner, long length) : Stream
+internal sealed class LengthLimitedStream(Stream inner, long length) : Stream
 {
     private readonly long _length = length;
     private long _remaining = length;
