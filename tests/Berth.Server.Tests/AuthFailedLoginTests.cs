@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Berth.Server.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Berth.Server.Tests;
 
@@ -42,10 +43,11 @@ public sealed class AuthFailedLoginTests
     [Fact]
     public async Task PerClient_ManyUserNamesFromOneAddress_Are429_AndTheWindowEnds()
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var registry = await AuthScenario.StartAsync(auth => auth with
         {
             FailedLoginsPerClient = 3, FailedLoginsPerUser = 0, FailedLoginWindow = TimeSpan.FromSeconds(2),
-        });
+        }, time);
         foreach (var user in new[] { "ann", "bob", "cid" })
         {
             using var client = registry.ClientAs(AuthScenario.Basic(user, "guess"));
@@ -57,7 +59,8 @@ public sealed class AuthFailedLoginTests
         var retryAfter = await AssertTooManyAsync(refused);
         Assert.InRange(retryAfter, 1, 2);
 
-        await Task.Delay(TimeSpan.FromSeconds(retryAfter) + TimeSpan.FromMilliseconds(200));
+        // The window ends on the server's clock: advance it past Retry-After instead of waiting.
+        time.Advance(TimeSpan.FromSeconds(retryAfter) + TimeSpan.FromMilliseconds(200));
         using var alice = registry.ClientAs(AuthScenario.Basic(AuthScenario.Alice));
         using var afterWindow = await alice.GetAsync("/v2/");
         Assert.Equal(HttpStatusCode.OK, afterWindow.StatusCode);

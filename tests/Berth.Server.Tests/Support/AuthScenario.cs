@@ -41,8 +41,8 @@ public static class AuthScenario
         ],
     };
 
-    public static Task<InProcessBerth> StartAsync(Func<AuthOptions, AuthOptions>? configure = null) =>
-        InProcessBerth.StartAsync(server: options => options with { Auth = configure is null ? Options : configure(Options) });
+    public static Task<InProcessBerth> StartAsync(Func<AuthOptions, AuthOptions>? configure = null, TimeProvider? time = null) =>
+        InProcessBerth.StartAsync(server: options => options with { Auth = configure is null ? Options : configure(Options) }, time: time);
 
     public static AuthenticationHeaderValue Basic((string User, string Password) user) =>
         Basic(user.User, user.Password);
